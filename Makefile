@@ -1,0 +1,51 @@
+# Omni Retail: `make run` serves the demo, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MODULES := omni_inventory_bridge omni_member_hub omni_o2o_pickup \
+	omni_miniprogram omni_insights
+# Empty: the embedded SQLite database under var/db.
+# postgresql://user:password@host:port/ : that PostgreSQL server.
+DB ?=
+DB_NAME ?= omni
+SAO := web/node_modules/tryton-sao
+
+export TRYTOND_CONFIG := $(CURDIR)/trytond.conf
+ifneq ($(DB),)
+export TRYTOND_DATABASE_URI := $(DB)
+endif
+
+.PHONY: run test deps lint clean
+
+run: deps
+	$(BIN)/python tools/omni_db.py --database $(DB_NAME)
+	exec $(BIN)/trytond -c trytond.conf -d $(DB_NAME)
+
+deps: $(VENV)/.installed var/www/index.html
+
+$(VENV)/.installed: requirements.txt $(wildcard addons/*/pyproject.toml)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt \
+		$(foreach m,$(MODULES),-e addons/$(m))
+	touch $@
+
+$(SAO)/index.html: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --omit=dev
+	touch $@
+
+# The web root that trytond serves: sao's files next to its node_modules.
+var/www/index.html: $(SAO)/index.html
+	mkdir -p var/www
+	for f in index.html dist images locale sounds; do \
+		ln -sfn ../../$(SAO)/$$f var/www/$$f; done
+	ln -sfn ../../web/node_modules var/www/node_modules
+
+test: deps
+	tools/system_deps.sh
+	tools/run_tests.sh
+
+lint: deps
+	$(BIN)/ruff check addons demo tests tools bench conftest.py
+
+clean:
+	rm -rf var

@@ -1,0 +1,12 @@
+# This file is part of Omni Retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+
+from trytond.tests.test_tryton import ModuleTestCase
+
+
+class OmniO2oPickupTestCase(ModuleTestCase):
+    "Test Omni O2O Pickup module"
+    module = 'omni_o2o_pickup'
+
+
+del ModuleTestCase

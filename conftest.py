@@ -1,0 +1,66 @@
+# This file is part of Omni Retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""Bridge Tryton's doctest scenarios into pytest.
+
+pytest ignores unittest's ``load_tests`` protocol, which Tryton modules use
+in ``tests/test_scenario.py`` to load their ``scenario_*.rst`` files.
+"""
+import importlib
+import unittest
+
+import pytest
+
+
+def pytest_pycollect_makemodule(module_path, parent):
+    if module_path.name == 'test_scenario.py' and (
+            module_path.parent.parent / 'tryton.cfg').exists():
+        return ScenarioModule.from_parent(parent, path=module_path)
+
+
+class ScenarioModule(pytest.File):
+
+    def collect(self):
+        module_name = self.path.parent.parent.name
+        test_module = importlib.import_module(
+            f'trytond.modules.{module_name}.tests.test_scenario')
+        suite = test_module.load_tests(
+            unittest.TestLoader(), unittest.TestSuite(), None)
+        for test in iter_tests(suite):
+            yield ScenarioItem.from_parent(
+                self, name=test.id().rsplit('/', 1)[-1], test=test)
+
+
+def iter_tests(suite):
+    for test in suite:
+        if isinstance(test, unittest.TestSuite):
+            yield from iter_tests(test)
+        else:
+            yield test
+
+
+class ScenarioItem(pytest.Item):
+
+    def __init__(self, *, test, **kwargs):
+        super().__init__(**kwargs)
+        self.test = test
+
+    def runtest(self):
+        result = unittest.TestResult()
+        self.test.run(result)
+        problems = result.failures + result.errors
+        if problems:
+            raise ScenarioFailure('\n'.join(text for _, text in problems))
+        if result.skipped:
+            pytest.skip(result.skipped[0][1])
+
+    def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, ScenarioFailure):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.path, None, f'scenario: {self.name}'
+
+
+class ScenarioFailure(Exception):
+    pass

@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+# This file is part of Omni Retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""Make sure a database holds the activated omni modules and the demo.
+
+A new database is created, activated with every omni module and loaded
+with the tea-house demo. An existing one is only updated when the module
+sources changed since it was last prepared, so a second run takes seconds.
+"""
+import argparse
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / 'tools'))
+
+from source_hash import source_hash  # noqa: E402
+
+TOP_MODULE = 'omni_insights'
+ADMIN_EMAIL = 'admin@example.com'
+
+
+def database_exists(name):
+    from trytond import backend, config
+    if backend.name == 'sqlite':
+        return (pathlib.Path(config.get('database', 'path'))
+            / f'{name}.sqlite').exists()
+    database = backend.Database().connect()
+    connection = database.get_connection()
+    try:
+        return name in database.list()
+    finally:
+        database.put_connection(connection)
+
+
+def create_database(name):
+    from trytond import backend, config
+    if backend.name == 'sqlite':
+        path = pathlib.Path(config.get('database', 'path'))
+        path.mkdir(parents=True, exist_ok=True)
+        (path / f'{name}.sqlite').touch()
+        return
+    database = backend.Database().connect()
+    connection = database.get_connection(autocommit=True)
+    try:
+        database.create(connection, name)
+    finally:
+        database.put_connection(connection)
+
+
+def marker_path(name):
+    from trytond import config
+    uri = config.get('database', 'uri')
+    scheme = uri.split(':', 1)[0]
+    return ROOT / 'var' / 'state' / f'{scheme}-{name}.source-hash'
+
+
+def run(*args, **env):
+    print('+', ' '.join(args), flush=True)
+    subprocess.run(args, check=True, env={**os.environ, **env})
+
+
+def prepare(name, config_file, admin_password):
+    bin_dir = pathlib.Path(sys.executable).parent
+    marker = marker_path(name)
+    current = source_hash()
+    if not database_exists(name):
+        create_database(name)
+        marker.unlink(missing_ok=True)
+    elif marker.exists() and marker.read_text() == current:
+        print(f'Database "{name}" is up to date.')
+        return
+    with tempfile.NamedTemporaryFile('w', suffix='.pass') as passfile:
+        passfile.write(admin_password + '\n')
+        passfile.flush()
+        run(str(bin_dir / 'trytond-admin'), '-c', config_file, '-d', name,
+            '--all', '-u', TOP_MODULE, '--activate-dependencies',
+            '-l', 'zh_CN', '--email', ADMIN_EMAIL,
+            TRYTONPASSFILE=passfile.name)
+    run(sys.executable, str(ROOT / 'demo' / 'tea_house.py'),
+        '--config', config_file, '--database', name,
+        '--admin-password', admin_password)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(current)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--config', default=str(ROOT / 'trytond.conf'))
+    parser.add_argument('--database', default='omni')
+    parser.add_argument('--admin-password', default='admin-omni-2026')
+    options = parser.parse_args()
+    os.environ['TRYTOND_CONFIG'] = options.config
+    from trytond import config
+    config.update_etc(options.config)
+    prepare(options.database, options.config, options.admin_password)
+
+
+if __name__ == '__main__':
+    main()
