@@ -6,9 +6,19 @@ pytest ignores unittest's ``load_tests`` protocol, which Tryton modules use
 in ``tests/test_scenario.py`` to load their ``scenario_*.rst`` files.
 """
 import importlib
+import os
 import unittest
 
 import pytest
+
+
+def pytest_configure(config):
+    # Each xdist worker needs its own PostgreSQL test database.
+    worker = os.environ.get('PYTEST_XDIST_WORKER')
+    if worker and not os.environ.get('DB_NAME'):
+        uri = os.environ.get('TRYTOND_DATABASE_URI', '')
+        if uri.startswith('postgresql'):
+            os.environ['DB_NAME'] = f'test_{worker}_{os.getpid()}'
 
 
 def pytest_pycollect_makemodule(module_path, parent):

@@ -15,9 +15,11 @@ import sys
 import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / 'tools'))
+sys.path[:0] = [str(ROOT / 'tools'), str(ROOT)]
 
 from source_hash import source_hash  # noqa: E402
+
+from demo.tea_house import USERS  # noqa: E402
 
 TOP_MODULE = 'omni_insights'
 ADMIN_EMAIL = 'admin@example.com'
@@ -51,11 +53,9 @@ def create_database(name):
         database.put_connection(connection)
 
 
-def marker_path(name):
-    from trytond import config
-    uri = config.get('database', 'uri')
-    scheme = uri.split(':', 1)[0]
-    return ROOT / 'var' / 'state' / f'{scheme}-{name}.source-hash'
+def marker_path(state_dir, name):
+    from trytond import backend
+    return pathlib.Path(state_dir) / f'{backend.name}-{name}.source-hash'
 
 
 def run(*args, **env):
@@ -63,9 +63,9 @@ def run(*args, **env):
     subprocess.run(args, check=True, env={**os.environ, **env})
 
 
-def prepare(name, config_file, admin_password):
+def prepare(name, config_file, admin_password, state_dir):
     bin_dir = pathlib.Path(sys.executable).parent
-    marker = marker_path(name)
+    marker = marker_path(state_dir, name)
     current = source_hash()
     if not database_exists(name):
         create_database(name)
@@ -87,16 +87,34 @@ def prepare(name, config_file, admin_password):
     marker.write_text(current)
 
 
+def print_banner(name, admin_password):
+    from trytond import config
+    host, port = config.get('web', 'listen').rsplit(':', 1)
+    print(f"\nOmni Retail serves http://{host}:{port}/ "
+        f"(database \"{name}\", API http://{host}:{port}/{name}/omni/v1/)")
+    print("Demo logins:")
+    print(f"  {'admin':8} {admin_password:16} administrator")
+    for login, description, password, *_ in USERS:
+        print(f"  {login:8} {password:16} {description}")
+    print(flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--config', default=str(ROOT / 'trytond.conf'))
     parser.add_argument('--database', default='omni')
     parser.add_argument('--admin-password', default='admin-omni-2026')
+    parser.add_argument(
+        '--state-dir', default=str(ROOT / 'var' / 'state'),
+        help="where to remember the sources a database was prepared with")
     options = parser.parse_args()
     os.environ['TRYTOND_CONFIG'] = options.config
     from trytond import config
     config.update_etc(options.config)
-    prepare(options.database, options.config, options.admin_password)
+    prepare(
+        options.database, options.config, options.admin_password,
+        options.state_dir)
+    print_banner(options.database, options.admin_password)
 
 
 if __name__ == '__main__':

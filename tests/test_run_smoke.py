@@ -1,0 +1,177 @@
+# This file is part of Omni Retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""Smoke test of `make run`: build the demo database the way it does, serve
+it with trytond and use it as the web client and a clerk would."""
+import base64
+import json
+import os
+import pathlib
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+BIN = pathlib.Path(sys.executable).parent
+WEB_ROOT = ROOT / 'var' / 'www'
+OMNI_MODULES = [
+    'omni_insights', 'omni_inventory_bridge', 'omni_member_hub',
+    'omni_miniprogram', 'omni_o2o_pickup']
+CLERK_A = ('clerk_a', 'clerk-a-2026')
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port, process, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"trytond exited with {process.returncode}")
+        try:
+            with socket.create_connection(('127.0.0.1', port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"trytond did not listen on {port}")
+
+
+@pytest.fixture(scope='module')
+def server():
+    assert (WEB_ROOT / 'index.html').exists(), "run `make deps` first"
+    uri = os.environ.get('TRYTOND_DATABASE_URI', 'sqlite://')
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix='omni-smoke-'))
+    port = free_port()
+    name = f'smoke_{uuid.uuid4().hex[:8]}'
+    config = tmp / 'trytond.conf'
+    config.write_text(
+        f"[database]\npath = {tmp}\nlanguage = zh_CN\n"
+        f"[web]\nlisten = 127.0.0.1:{port}\nroot = {WEB_ROOT}\n")
+    env = {**os.environ, 'TRYTOND_DATABASE_URI': uri}
+    env.pop('DB_NAME', None)
+    env.pop('DB_CACHE', None)
+    subprocess.run([
+            str(BIN / 'python'), str(ROOT / 'tools' / 'omni_db.py'),
+            '--config', str(config), '--database', name,
+            '--state-dir', str(tmp)],
+        env=env, check=True, timeout=900)
+    log = (tmp / 'trytond.log').open('w')
+    process = subprocess.Popen([
+            str(BIN / 'trytond'), '-c', str(config), '-d', name],
+        env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, process)
+        yield f'http://127.0.0.1:{port}', name
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+        if uri.startswith('postgresql'):
+            subprocess.run(
+                [str(BIN / 'python'), '-c',
+                    'import sys; from trytond import backend; '
+                    'db = backend.Database().connect(); '
+                    'c = db.get_connection(autocommit=True); '
+                    'db.drop(c, sys.argv[1]); db.put_connection(c)', name],
+                env=env, check=False)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+class RPC:
+    "A JSON-RPC client speaking to trytond as sao does"
+
+    def __init__(self, url, database):
+        self.url = f'{url}/{database}/'
+        self.auth = None
+        self.ids = iter(range(1, 1000))
+
+    def __call__(self, method, *params):
+        request = urllib.request.Request(
+            self.url,
+            data=json.dumps({
+                    'id': next(self.ids), 'method': method,
+                    'params': list(params)}).encode(),
+            headers={'Content-Type': 'application/json'})
+        if self.auth:
+            request.add_header('Authorization', self.auth)
+        with urllib.request.urlopen(request, timeout=60) as response:
+            answer = json.load(response)
+        assert 'error' not in answer, answer.get('error')
+        return answer['result']
+
+    def login(self, login, password):
+        user_id, session = self(
+            'common.db.login', login, {'password': password}, 'zh_CN')
+        token = base64.b64encode(
+            f'{login}:{user_id}:{session}'.encode()).decode()
+        self.auth = f'Session {token}'
+        return user_id
+
+
+def test_web_client_login_page(server):
+    "Headless Chromium renders sao's login dialog"
+    url, _ = server
+    with urllib.request.urlopen(url + '/', timeout=30) as response:
+        assert response.status == 200
+        assert b'tryton-sao' in response.read()
+    profile = tempfile.mkdtemp(prefix='omni-chromium-')
+    try:
+        dom = subprocess.run([
+                'chromium', '--headless', '--no-sandbox', '--disable-gpu',
+                '--no-first-run', '--disable-background-networking',
+                '--disable-component-update', '--disable-sync',
+                f'--user-data-dir={profile}',
+                '--virtual-time-budget=15000', '--dump-dom', url + '/'],
+            capture_output=True, text=True, timeout=120, check=True).stdout
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    assert 'login-dialog' in dom
+    assert 'id="login"' in dom
+
+
+def test_clerk_sees_store_stock(server):
+    "The Store A clerk logs in and reads 老班章 stock per store"
+    rpc = RPC(*server)
+    rpc.login(*CLERK_A)
+    context = rpc('model.res.user.get_preferences', True, {})
+    warehouses = rpc(
+        'model.stock.location.search_read',
+        [('type', '=', 'warehouse')], 0, None, [('code', 'ASC')],
+        ['code'], context)
+    by_code = {w['code']: w['id'] for w in warehouses}
+    assert context['warehouse'] == by_code['SA']
+
+    def quantity(location_ids):
+        product, = rpc(
+            'model.product.product.search_read',
+            [('code', '=', 'LBZ2019')], 0, None, None, ['quantity'],
+            {**context, 'locations': location_ids})
+        return product['quantity']
+
+    assert quantity([by_code['SA']]) == 3
+    assert quantity(list(by_code.values())) == 10
+
+
+def test_omni_modules_activated(server):
+    "The five omni modules are activated and the API answers"
+    url, name = server
+    rpc = RPC(url, name)
+    rpc.login(*CLERK_A)
+    modules = rpc(
+        'model.ir.module.search_read',
+        [('name', 'like', 'omni_%'), ('state', '=', 'activated')],
+        0, None, [('name', 'ASC')], ['name'], {})
+    assert [m['name'] for m in modules] == OMNI_MODULES
+    with urllib.request.urlopen(
+            f'{url}/{name}/omni/v1/health', timeout=30) as response:
+        assert json.load(response) == {
+            'status': 'ok', 'modules': OMNI_MODULES}
