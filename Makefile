@@ -11,6 +11,8 @@ DB_NAME ?= omni
 SAO := web/node_modules/tryton-sao
 
 export TRYTOND_CONFIG := $(CURDIR)/trytond.conf
+export TRYTOND_DATABASE__PATH := $(CURDIR)/var/db
+export TRYTOND_WEB__ROOT := $(CURDIR)/var/www
 ifneq ($(DB),)
 export TRYTOND_DATABASE_URI := $(DB)
 endif

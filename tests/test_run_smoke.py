@@ -54,7 +54,7 @@ def server():
     name = f'smoke_{uuid.uuid4().hex[:8]}'
     config = tmp / 'trytond.conf'
     config.write_text(
-        f"[database]\npath = {tmp}\nlanguage = zh_CN\n"
+        f"[database]\npath = {tmp}\n"
         f"[web]\nlisten = 127.0.0.1:{port}\nroot = {WEB_ROOT}\n")
     env = {**os.environ, 'TRYTOND_DATABASE_URI': uri}
     env.pop('DB_NAME', None)
@@ -90,7 +90,7 @@ class RPC:
     "A JSON-RPC client speaking to trytond as sao does"
 
     def __init__(self, url, database):
-        self.url = f'{url}/{database}/'
+        self.url = f'{url}/{database}/rpc/'
         self.auth = None
         self.ids = iter(range(1, 1000))
 
@@ -109,7 +109,7 @@ class RPC:
         return answer['result']
 
     def login(self, login, password):
-        user_id, session = self(
+        user_id, session, _ = self(
             'common.db.login', login, {'password': password}, 'zh_CN')
         token = base64.b64encode(
             f'{login}:{user_id}:{session}'.encode()).decode()
@@ -154,7 +154,7 @@ def test_clerk_sees_store_stock(server):
         product, = rpc(
             'model.product.product.search_read',
             [('code', '=', 'LBZ2019')], 0, None, None, ['quantity'],
-            {**context, 'locations': location_ids})
+            {**context, 'locations': location_ids, 'with_childs': True})
         return product['quantity']
 
     assert quantity([by_code['SA']]) == 3

@@ -9,7 +9,7 @@ BIN=.venv/bin
 hash=$($BIN/python tools/source_hash.py)
 pytest_args=("$@")
 pg_uri=${TRYTOND_DATABASE_URI:-}
-unset TRYTOND_DATABASE_URI TRYTOND_CONFIG DB_NAME
+unset TRYTOND_DATABASE_URI TRYTOND_CONFIG TRYTOND_DATABASE__PATH TRYTOND_WEB__ROOT DB_NAME
 
 run_pytest() {
     local backend=$1

@@ -1,0 +1,527 @@
+#!/usr/bin/env python3
+# This file is part of Omni Retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""Load the demo of 王老板茶庄, Wang's tea house in Hangzhou.
+
+The database must have the omni modules activated. Running the script
+again changes nothing: records are looked up by name or code before they
+are created and each location's stock is counted in by one inventory.
+"""
+import argparse
+import datetime
+import os
+from decimal import Decimal
+
+from proteus import Model, Wizard
+from proteus import config as pconfig
+
+COMPANY = "王老板茶庄"
+TIMEZONE = 'Asia/Shanghai'
+CITY = "杭州"
+POSTAL_CODE = '310000'
+VAT = "增值税 13%"
+ACCOUNT_CATEGORY = "应税商品 13%"
+CASH = "现金"
+WECHAT_PAY = "微信支付"
+SHOP = "小程序商城"
+GUEST = "小程序游客"
+LANGUAGE = 'zh_CN'
+
+# code, name, latitude, longitude, street; the company's first address is
+# the central warehouse's.
+WAREHOUSES = [
+    ('CW', "中央仓", '30.300000', '120.100000', "西湖区三墩镇振华路 200 号"),
+    ('SA', "西湖店", '30.259200', '120.148700', "西湖区北山街 32 号"),
+    ('SB', "武林店", '30.274100', '120.162000', "拱墅区武林广场 1 号"),
+    ('SC', "滨江店", '30.210000', '120.195000', "滨江区江南大道 588 号"),
+    ]
+STORES = ['SA', 'SB', 'SC']
+
+# code, name, category, gross price in CNY, stock in CW, SA, SB, SC
+PRODUCTS = [
+    ('LBZ2019', "2019 老班章", "普洱茶", '3800', (4, 3, 3, 0)),
+    ('PE001', "2018 冰岛古树生茶 357g", "普洱茶", '1680', (6, 2, 2, 1)),
+    ('PE002', "大益 7542 生茶饼", "普洱茶", '268', (40, 12, 10, 8)),
+    ('PE003', "大益 7572 熟茶饼", "普洱茶", '198', (45, 15, 12, 10)),
+    ('PE004', "易武正山古树茶", "普洱茶", '880', (10, 4, 3, 2)),
+    ('PE005', "新会小青柑", "普洱茶", '128', (60, 20, 18, 25)),
+    ('LC001', "明前西湖龙井 250g", "绿茶", '1280', (20, 10, 6, 4)),
+    ('LC002', "雨前龙井 250g", "绿茶", '580', (30, 12, 10, 8)),
+    ('LC003', "安吉白茶", "绿茶", '460', (25, 8, 9, 6)),
+    ('LC004', "洞庭碧螺春", "绿茶", '380', (20, 6, 7, 5)),
+    ('LC005', "黄山毛峰", "绿茶", '260', (30, 9, 8, 10)),
+    ('LC006', "径山茶", "绿茶", '320', (18, 7, 5, 6)),
+    ('WL001', "安溪铁观音", "乌龙茶", '298', (35, 10, 12, 9)),
+    ('WL002', "武夷大红袍", "乌龙茶", '680', (15, 5, 6, 4)),
+    ('WL003', "凤凰单丛", "乌龙茶", '420', (12, 4, 5, 3)),
+    ('WL004', "冻顶乌龙", "乌龙茶", '360', (14, 5, 4, 4)),
+    ('WL005', "白毫乌龙", "乌龙茶", '520', (10, 3, 3, 2)),
+    ('HC001', "正山小种", "红茶", '320', (24, 8, 7, 6)),
+    ('HC002', "金骏眉", "红茶", '980', (12, 4, 4, 3)),
+    ('HC003', "祁门红茶", "红茶", '260', (28, 9, 8, 7)),
+    ('HC004', "滇红金芽", "红茶", '220', (26, 8, 9, 8)),
+    ('HC005', "九曲红梅", "红茶", '240', (20, 7, 6, 5)),
+    ('CJ001', "宜兴紫砂壶", "茶具", '1200', (8, 2, 3, 2)),
+    ('CJ002', "青花瓷盖碗", "茶具", '168', (30, 10, 8, 9)),
+    ('CJ003', "玻璃公道杯", "茶具", '58', (50, 15, 14, 16)),
+    ('CJ004', "竹制茶盘", "茶具", '388', (10, 3, 2, 3)),
+    ('CJ005', "汝窑品茗杯 6 只装", "茶具", '198', (20, 6, 6, 5)),
+    ('MY001', "婴儿配方奶粉 1段 800g", "母婴", '358', (30, 6, 4, 12)),
+    ('MY002', "婴儿配方奶粉 2段 800g", "母婴", '338', (30, 5, 4, 10)),
+    ('MY003', "纸尿裤 M码", "母婴", '139', (60, 12, 10, 20)),
+    ('MY004', "纸尿裤 L码", "母婴", '149', (60, 10, 10, 18)),
+    ]
+LIMITED = 'LBZ2019'
+
+# name, mobile, street
+MEMBERS = [
+    ("张伟", '+86 138 0013 8000', "西湖区文三路 90 号"),
+    ("李娜", '+86 139 5712 3456', "滨江区长河路 351 号"),
+    ("王芳", '+86 136 5812 7788', "拱墅区莫干山路 100 号"),
+    ("刘洋", '+86 137 7715 2233', "上城区解放路 18 号"),
+    ("陈静", '+86 150 6801 4567', "滨江区滨盛路 1509 号"),
+    ("赵磊", '+86 188 5710 9988', "西湖区天目山路 398 号"),
+    ]
+
+CLERK_GROUPS = [
+    'sale_point.group_sale_point',
+    'stock.group_stock',
+    'omni_inventory_bridge.group_store_clerk',
+    ]
+OWNER_GROUPS = [
+    'sale.group_sale_admin',
+    'stock.group_stock_admin',
+    'account.group_account',
+    'purchase.group_purchase',
+    'product.group_product_admin',
+    'party.group_party_admin',
+    'sale_point.group_sale_point',
+    'omni_insights.group_owner',
+    ]
+# login, name, password, warehouse code, groups
+USERS = [
+    ('clerk_a', "西湖店店员", 'clerk-a-2026', 'SA', CLERK_GROUPS),
+    ('clerk_b', "武林店店员", 'clerk-b-2026', 'SB', CLERK_GROUPS),
+    ('clerk_c', "滨江店店员", 'clerk-c-2026', 'SC', CLERK_GROUPS),
+    ('owner', "王老板", 'owner-2026', None, OWNER_GROUPS),
+    ]
+
+
+def ref(config, model, xml_id):
+    "Return the record of model with the XML id module.fs_id"
+    ModelData = Model.get('ir.model.data', config=config)
+    return Model.get(model, config=config)(
+        ModelData.get_id(xml_id, config.context))
+
+
+def get_or_create(config, model, domain, **values):
+    "Return the first record matching domain or a new one saved with values"
+    Class = Model.get(model, config=config)
+    records = Class.find(domain, limit=1)
+    if records:
+        return records[0]
+    record = Class(**values)
+    record.save()
+    return record
+
+
+def get_party(config, name, street, country, mobile=None):
+    Party = Model.get('party.party', config=config)
+    parties = Party.find([('name', '=', name)], limit=1)
+    if parties:
+        return parties[0]
+    party = Party(name=name)
+    address, = party.addresses
+    fill_address(address, street, country)
+    if mobile:
+        party.contact_mechanisms.new(type='mobile', value=mobile)
+    party.save()
+    return party
+
+
+def fill_address(address, street, country):
+    address.street_unstructured = street
+    address.city = CITY
+    address.postal_code = POSTAL_CODE
+    address.country = country
+
+
+def get_address(config, party, street, country):
+    Address = Model.get('party.address', config=config)
+    addresses = Address.find([
+            ('party', '=', party.id),
+            ('street_unstructured', '=', street),
+            ], limit=1)
+    if addresses:
+        return addresses[0]
+    address = Address(party=party)
+    fill_address(address, street, country)
+    address.save()
+    return address
+
+
+def setup_company(config, country, admin_password=None):
+    "Create the company in CNY and make it the admin's"
+    today = datetime.date.today()
+    currency = get_or_create(
+        config, 'currency.currency', [('code', '=', 'CNY')],
+        name="Chinese Yuan Renminbi", code='CNY', numeric_code='156',
+        symbol='¥', rounding=Decimal('0.01'), digits=2)
+    if not currency.rates:
+        currency.rates.new(
+            date=today.replace(month=1, day=1), rate=Decimal(1))
+        currency.save()
+    party = get_party(config, COMPANY, WAREHOUSES[0][4], country)
+    company = get_or_create(
+        config, 'company.company', [('party', '=', party.id)],
+        party=party, currency=currency, timezone=TIMEZONE)
+
+    User = Model.get('res.user', config=config)
+    admin, = User.find([('login', '=', 'admin')])
+    if company not in admin.companies:
+        admin.companies.append(company)
+    admin.company = company
+    if admin_password:
+        admin.password = admin_password
+    admin.save()
+    config._context = User.get_preferences(True, {})
+    return company
+
+
+def get_accounts(config, company):
+    "Return the accounts of the chart per kind, as account's test tools"
+    Account = Model.get('account.account', config=config)
+    accounts = {}
+    for kind in ['receivable', 'payable', 'revenue', 'expense']:
+        accounts[kind], = Account.find([
+                ('type.%s' % kind, '=', True),
+                ('company', '=', company.id),
+                ('closed', '!=', True),
+                ], limit=1)
+    for kind, code in [('cash', '1.1.1'), ('tax', '6.3.6')]:
+        accounts[kind], = Account.find([
+                ('company', '=', company.id),
+                ('code', '=', code),
+                ], limit=1)
+    return accounts
+
+
+def create_chart(config, company):
+    "Create the chart of accounts from the universal template"
+    try:
+        template = ref(
+            config, 'account.account.template',
+            'account.account_template_root_en')
+    except KeyError:
+        # Tryton loads the chart only for the languages of the activation.
+        raise LookupError(
+            "The universal chart of accounts is missing: activate the "
+            "modules with English among the languages "
+            "(trytond-admin ... -l en zh_CN).") from None
+    wizard = Wizard('account.create_chart', config=config)
+    wizard.execute('account')
+    wizard.form.account_template = template
+    wizard.form.company = company
+    wizard.execute('create_account')
+    accounts = get_accounts(config, company)
+    wizard.form.account_receivable = accounts['receivable']
+    wizard.form.account_payable = accounts['payable']
+    wizard.form.category_account_expense = accounts['expense']
+    wizard.form.category_account_revenue = accounts['revenue']
+    wizard.execute('create_properties')
+
+
+def strict_sequence(config, company, name, xml_id):
+    "Return a new strict sequence of the sequence type with the XML id"
+    SequenceStrict = Model.get('ir.sequence.strict', config=config)
+    sequence = SequenceStrict(
+        name=name, company=company,
+        sequence_type=ref(config, 'ir.sequence.type', xml_id))
+    sequence.save()
+    return sequence
+
+
+def create_fiscalyear(config, company, year):
+    "Create the fiscal year with its move and invoice sequences and periods"
+    FiscalYear = Model.get('account.fiscalyear', config=config)
+    move_sequence = strict_sequence(
+        config, company, f"{year} 会计凭证",
+        'account.sequence_type_account_move')
+    invoice_sequence = strict_sequence(
+        config, company, f"{year} 发票",
+        'account_invoice.sequence_type_account_invoice')
+    fiscalyear = FiscalYear(
+        name=str(year), company=company,
+        start_date=datetime.date(year, 1, 1),
+        end_date=datetime.date(year, 12, 31),
+        move_sequence=move_sequence)
+    sequences, = fiscalyear.invoice_sequences
+    sequences.out_invoice_sequence = invoice_sequence
+    sequences.in_invoice_sequence = invoice_sequence
+    sequences.out_credit_note_sequence = invoice_sequence
+    sequences.in_credit_note_sequence = invoice_sequence
+    fiscalyear.save()
+    fiscalyear.click('create_period')
+
+
+def setup_accounting(config, company):
+    "Return the accounts and the accounting category with VAT 13%"
+    Account = Model.get('account.account', config=config)
+    FiscalYear = Model.get('account.fiscalyear', config=config)
+    if not Account.find([('company', '=', company.id)], limit=1):
+        create_chart(config, company)
+    accounts = get_accounts(config, company)
+    year = datetime.date.today().year
+    if not FiscalYear.find([
+                ('company', '=', company.id),
+                ('name', '=', str(year)),
+                ]):
+        create_fiscalyear(config, company, year)
+    tax = get_or_create(
+        config, 'account.tax',
+        [('company', '=', company.id), ('name', '=', VAT)],
+        name=VAT, description=VAT, type='percentage', rate=Decimal('0.13'),
+        invoice_account=accounts['tax'],
+        credit_note_account=accounts['tax'])
+    category = get_or_create(
+        config, 'product.category',
+        [('accounting', '=', True), ('name', '=', ACCOUNT_CATEGORY)],
+        name=ACCOUNT_CATEGORY, accounting=True,
+        account_revenue=accounts['revenue'],
+        account_expense=accounts['expense'],
+        customer_taxes=[tax.id], supplier_taxes=[tax.id])
+    return accounts, category
+
+
+def setup_language(config):
+    "Return zh_CN with its translations loaded"
+    Lang = Model.get('ir.lang', config=config)
+    lang, = Lang.find([('code', '=', LANGUAGE)])
+    if not lang.translatable:
+        lang.click('load_translations')
+    return lang
+
+
+def setup_warehouse(config, company, country, code, name, latitude,
+        longitude, street):
+    """Return the warehouse with its zones and coordinates
+
+    The central warehouse reuses Tryton's default one.
+    """
+    Location = Model.get('stock.location', config=config)
+    codes = [code, 'WH'] if code == 'CW' else [code]
+    warehouses = Location.find([
+            ('type', '=', 'warehouse'),
+            ('code', 'in', codes),
+            ], order=[('code', 'ASC')], limit=1)
+    warehouse = warehouses[0] if warehouses else Location(type='warehouse')
+    for field, zone, type_ in [
+            ('input_location', "收货区", 'storage'),
+            ('output_location', "发货区", 'storage'),
+            ('storage_location', "货架", 'storage'),
+            ('lost_found_location', "报损区", 'lost_found'),
+            ]:
+        location = getattr(warehouse, field) or Location(type=type_)
+        if location.name != name + zone:
+            location.name = name + zone
+            location.save()
+        setattr(warehouse, field, location)
+    warehouse.name = name
+    warehouse.code = code
+    warehouse.latitude = Decimal(latitude)
+    warehouse.longitude = Decimal(longitude)
+    warehouse.address = get_address(config, company.party, street, country)
+    warehouse.save()
+    return warehouse
+
+
+def setup_points(config, company, warehouses, accounts):
+    "Create a POS per store and the cash and WeChat Pay methods"
+    Account = Model.get('account.account', config=config)
+    Journal = Model.get('account.journal', config=config)
+    Location = Model.get('stock.location', config=config)
+    POS = Model.get('sale.point', config=config)
+    customer, = Location.find([('type', '=', 'customer')], limit=1)
+    journal, = Journal.find([('type', '=', 'revenue')], limit=1)
+    for code in STORES:
+        warehouse = warehouses[code]
+        name = warehouse.name + "收银台"
+        if POS.find([('name', '=', name)]):
+            continue
+        sequence = strict_sequence(
+            config, company, name, 'sale_point.sequence_type_sale')
+        POS(name=name, sequence=sequence, address=warehouse.address,
+            storage_location=warehouse.storage_location,
+            customer_location=customer, journal=journal).save()
+
+    get_or_create(
+        config, 'sale.point.payment.method', [('name', '=', CASH)],
+        name=CASH, cash=True, account=accounts['cash'])
+    wechat_accounts = Account.find([
+            ('company', '=', company.id),
+            ('name', '=', WECHAT_PAY),
+            ], limit=1)
+    if not wechat_accounts:
+        wechat_accounts = Account.duplicate(
+            [accounts['cash']], default={'name': WECHAT_PAY, 'code': None})
+    get_or_create(
+        config, 'sale.point.payment.method', [('name', '=', WECHAT_PAY)],
+        name=WECHAT_PAY, cash=False, account=wechat_accounts[0])
+
+
+def setup_products(config, account_category):
+    "Return the products by code"
+    Product = Model.get('product.product', config=config)
+    Template = Model.get('product.template', config=config)
+    unit = ref(config, 'product.uom', 'product.uom_unit')
+    products = {}
+    for code, name, category, price, _ in PRODUCTS:
+        found = Product.find([('code', '=', code)], limit=1)
+        if found:
+            products[code] = found[0]
+            continue
+        template = Template(
+            name=name, code=code, type='goods', default_uom=unit,
+            salable=True, account_category=account_category,
+            gross_price=Decimal(price))
+        template.categories.append(get_or_create(
+                config, 'product.category',
+                [('accounting', '=', False), ('name', '=', category)],
+                name=category))
+        product, = template.products
+        # The cost is about half the price with VAT.
+        product.cost_price = Decimal(price) / 2
+        template.save()
+        products[code], = template.products
+    return products
+
+
+def setup_stock(config, warehouses, products):
+    "Count the stock in by one confirmed inventory per shelf"
+    Inventory = Model.get('stock.inventory', config=config)
+    for index, (code, *_) in enumerate(WAREHOUSES):
+        shelf = warehouses[code].storage_location
+        inventories = Inventory.find([
+                ('location', '=', shelf.id),
+                ('state', '!=', 'cancelled'),
+                ])
+        if not inventories:
+            inventory = Inventory(location=shelf)
+            for product_code, *_, stock in PRODUCTS:
+                if stock[index]:
+                    inventory.lines.new(
+                        product=products[product_code],
+                        quantity=stock[index])
+            inventory.save()
+            inventories = [inventory]
+        for inventory in inventories:
+            if inventory.state == 'draft':
+                inventory.click('confirm')
+
+
+def setup_shop(config, company, warehouse, lang, country, products):
+    "Create the mini-program shop that sells from the central warehouse"
+    Shop = Model.get('web.shop', config=config)
+    if Shop.find([('name', '=', SHOP)]):
+        return
+    guest = get_or_create(
+        config, 'party.party', [('name', '=', GUEST)], name=GUEST)
+    Shop(name=SHOP, company=company, currency=company.currency,
+        language=lang, guest_party=guest, warehouses=[warehouse],
+        countries=[country], products=[p.id for p in products.values()]).save()
+
+
+def setup_users(config, company, warehouses, lang):
+    Company = Model.get('company.company', config=config)
+    User = Model.get('res.user', config=config)
+    for login, name, password, warehouse, groups in USERS:
+        users = User.find([('login', '=', login)], limit=1)
+        user = users[0] if users else User(login=login)
+        user.name = name
+        user.password = password
+        user.language = lang
+        if company not in user.companies:
+            user.companies.append(Company(company.id))
+        user.company = company
+        user.warehouse = warehouses.get(warehouse)
+        for xml_id in groups:
+            group = ref(config, 'res.group', xml_id)
+            if group not in user.groups:
+                user.groups.append(group)
+        user.save()
+
+
+def quantity(config, product, warehouses):
+    "Return the quantity of product in the warehouses"
+    with config.set_context(
+            locations=[w.id for w in warehouses], with_childs=True):
+        Product = Model.get('product.product', config=config)
+        return Product(product.id).quantity
+
+
+def load(config, admin_password=None):
+    """Load the demo into the database of the proteus config
+
+    Return the warehouses by code and the products by code.
+    """
+    country = get_or_create(
+        config, 'country.country', [('code', '=', 'CN')],
+        name="中国", code='CN', code3='CHN', code_numeric='156')
+    company = setup_company(config, country, admin_password)
+    accounts, account_category = setup_accounting(config, company)
+    lang = setup_language(config)
+    warehouses = {
+        code: setup_warehouse(config, company, country, code, *values)
+        for code, *values in WAREHOUSES}
+    setup_points(config, company, warehouses, accounts)
+    products = setup_products(config, account_category)
+    setup_stock(config, warehouses, products)
+    for name, mobile, street in MEMBERS:
+        get_party(config, name, street, country, mobile)
+    setup_shop(config, company, warehouses['CW'], lang, country, products)
+    setup_users(config, company, warehouses, lang)
+    return warehouses, products
+
+
+def print_summary(config, warehouses, products):
+    counts = {
+        label: len(Model.get(model, config=config).find(domain))
+        for label, model, domain in [
+            ("仓库/门店", 'stock.location', [('type', '=', 'warehouse')]),
+            ("收银台", 'sale.point', []),
+            ("商品", 'product.product', []),
+            ("盘点", 'stock.inventory', []),
+            ("库存移动", 'stock.move', []),
+            ("会员", 'party.party', [
+                    ('contact_mechanisms.type', '=', 'mobile')]),
+            ("商城", 'web.shop', []),
+            ]}
+    print(f"{COMPANY}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    limited = products[LIMITED]
+    split = ", ".join(
+        f"{w.name} {quantity(config, limited, [w]):g}"
+        for w in warehouses.values())
+    total = quantity(config, limited, warehouses.values())
+    print(f"{limited.rec_name}: {split}, 合计 {total:g}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        '-d', '--database', required=True,
+        help="database name or URI")
+    parser.add_argument('-c', '--config', help="trytond configuration file")
+    parser.add_argument(
+        '--admin-password', default='admin-omni-2026',
+        help="password to set for admin, empty to keep it")
+    options = parser.parse_args()
+    # Like trytond, default to SQLite when no database URI is given.
+    os.environ.setdefault('TRYTOND_DATABASE_URI', 'sqlite://')
+    config = pconfig.set_trytond(
+        database=options.database, config_file=options.config)
+    warehouses, products = load(config, options.admin_password)
+    print_summary(config, warehouses, products)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,156 @@
+# This file is part of Omni Retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""The tea-house demo loads, and loads again unchanged, with all modules."""
+import importlib.util
+import itertools
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from proteus import Model
+from proteus import config as pconfig
+from trytond.pool import Pool
+from trytond.tests.tools import activate_modules
+from trytond.transaction import Transaction
+
+from trytond.modules.omni_inventory_bridge.stock import distance_km
+
+DEMO = Path(__file__).resolve().parent.parent / 'demo' / 'tea_house.py'
+_spec = importlib.util.spec_from_file_location('tea_house', DEMO)
+tea_house = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(tea_house)
+
+COUNTED = [
+    'company.company', 'currency.currency', 'currency.currency.rate',
+    'account.account', 'account.fiscalyear', 'account.period',
+    'account.tax', 'ir.sequence.strict', 'stock.location',
+    'sale.point', 'sale.point.payment.method', 'product.category',
+    'product.template', 'product.product', 'stock.inventory',
+    'stock.move', 'party.party', 'party.address',
+    'party.contact_mechanism', 'web.shop', 'res.user',
+    ]
+
+
+def count(config):
+    return {
+        model: len(Model.get(model, config=config).find([]))
+        for model in COUNTED}
+
+
+@pytest.fixture(scope='module')
+def demo():
+    config = activate_modules('omni_insights')
+    tea_house.load(config)
+    first = count(config)
+    warehouses, products = tea_house.load(config)
+    return config, warehouses, products, first, count(config)
+
+
+def quantity(config, product, warehouses):
+    with config.set_context(
+            locations=[w.id for w in warehouses], with_childs=True):
+        return Model.get('product.product', config=config)(
+            product.id).quantity
+
+
+def test_second_load_changes_nothing(demo):
+    _, _, _, first, second = demo
+    assert second == first
+
+
+def test_warehouses_located_in_hangzhou(demo):
+    config, warehouses, *_ = demo
+    Location = Model.get('stock.location', config=config)
+    found = Location.find([('type', '=', 'warehouse')])
+    assert sorted(w.code for w in found) == ['CW', 'SA', 'SB', 'SC']
+    for warehouse in found:
+        assert warehouse.latitude is not None
+        assert warehouse.longitude is not None
+        assert warehouse.address.city == "杭州"
+        assert warehouse.storage_location.name.endswith("货架")
+        assert warehouse.lost_found_location.type == 'lost_found'
+    stores = [warehouses[c] for c in tea_house.STORES]
+    for a, b in itertools.combinations(stores, 2):
+        distance = distance_km(
+            a.latitude, a.longitude, b.latitude, b.longitude)
+        assert 1 <= distance <= 8, (a.name, b.name, distance)
+
+
+def test_points_of_sale(demo):
+    config, warehouses, *_ = demo
+    POS = Model.get('sale.point', config=config)
+    Method = Model.get('sale.point.payment.method', config=config)
+    points = POS.find([])
+    assert sorted(p.storage_location.id for p in points) == sorted(
+        warehouses[c].storage_location.id for c in tea_house.STORES)
+    methods = {m.name: m for m in Method.find([])}
+    assert methods.keys() == {"现金", "微信支付"}
+    assert methods["现金"].cash and not methods["微信支付"].cash
+    assert methods["现金"].account != methods["微信支付"].account
+    for point in points:
+        assert point.name.endswith("收银台")
+        assert {m.company for m in methods.values()} == {point.company}
+
+
+def test_products_and_limited_tea(demo):
+    config, warehouses, products, *_ = demo
+    Product = Model.get('product.product', config=config)
+    found = Product.find([('salable', '=', True)])
+    assert len(found) >= 30
+    assert all(p.code and p.gross_price_used for p in found)
+    limited, = Product.find([('code', '=', 'LBZ2019')])
+    assert limited.name == "2019 老班章"
+    assert limited.gross_price_used == 3800
+    tax, = limited.account_category.customer_taxes
+    assert (tax.name, tax.rate) == ("增值税 13%", Decimal('0.13'))
+    split = {
+        code: quantity(config, limited, [w])
+        for code, w in warehouses.items()}
+    assert split == {'CW': 4, 'SA': 3, 'SB': 3, 'SC': 0}
+    assert quantity(config, limited, warehouses.values()) == 10
+    for code in ['MY001', 'MY003']:
+        assert products[code].categories[0].name == "母婴"
+
+
+def test_members_have_mobiles(demo):
+    config, *_ = demo
+    Party = Model.get('party.party', config=config)
+    members = Party.find([('contact_mechanisms.type', '=', 'mobile')])
+    assert len(members) == len(tea_house.MEMBERS)
+    for member in members:
+        assert member.mobile.startswith('+86 1')
+        assert member.addresses[0].city == "杭州"
+
+
+def test_mini_program_shop(demo):
+    config, warehouses, *_ = demo
+    Shop = Model.get('web.shop', config=config)
+    shop, = Shop.find([])
+    assert shop.name == "小程序商城"
+    assert shop.currency.code == 'CNY'
+    assert shop.warehouses == [warehouses['CW']]
+
+
+def test_users_groups_and_passwords(demo):
+    config, warehouses, *_ = demo
+    ModelData = Model.get('ir.model.data', config=config)
+    User = Model.get('res.user', config=config)
+    for login, _, password, warehouse, groups in tea_house.USERS:
+        user, = User.find([('login', '=', login)])
+        assert {g.id for g in user.groups} >= {
+            ModelData.get_id(g, {}) for g in groups}
+        assert user.company.party.name == "王老板茶庄"
+        assert user.warehouse == warehouses.get(warehouse)
+        assert user.language.code == 'zh_CN'
+        with Transaction().start(config.database_name, 0):
+            assert Pool().get('res.user').get_login(
+                login, {'password': password}) == user.id
+
+
+def test_clerk_sees_store_stock(demo):
+    _, warehouses, *_ = demo
+    clerk = pconfig.set_trytond(user='clerk_a')
+    Product = Model.get('product.product', config=clerk)
+    with clerk.set_context(locations=[warehouses['SA'].id]):
+        limited, = Product.find([('code', '=', 'LBZ2019')])
+        assert limited.quantity == 3
