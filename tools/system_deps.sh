@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Install the Debian packages the tests need, when they are missing:
-# PostgreSQL 15 (server and client) and headless Chromium.
+# PostgreSQL 15 (server and client), headless Chromium and its driver.
 set -euo pipefail
 
 missing=()
 [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15)
 command -v pg_dump >/dev/null || missing+=(postgresql-client-15)
 command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then
