@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 
 BIN=.venv/bin
 hash=$($BIN/python tools/source_hash.py)
+# Activated databases (Tryton's DB_CACHE), one set per source hash; they
+# live outside the checkout so that a fresh clone of the same sources
+# reuses them.
+cache_root=${OMNI_DB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/omni-retail}
 pytest_args=("$@")
 pg_uri=${TRYTOND_DATABASE_URI:-}
 unset TRYTOND_DATABASE_URI TRYTOND_CONFIG TRYTOND_DATABASE__PATH TRYTOND_WEB__ROOT DB_NAME
@@ -14,7 +18,10 @@ unset TRYTOND_DATABASE_URI TRYTOND_CONFIG TRYTOND_DATABASE__PATH TRYTOND_WEB__RO
 run_pytest() {
     local backend=$1
     echo "=== $backend ==="
-    TRYTOND_DATABASE_URI=$2 DB_CACHE=$PWD/var/cache/$backend-$hash \
+    mkdir -p "$cache_root"
+    find "$cache_root" -maxdepth 1 -name "$backend-*" ! -name "$backend-$hash" \
+        -exec rm -rf {} +
+    TRYTOND_DATABASE_URI=$2 DB_CACHE=$cache_root/$backend-$hash \
         $BIN/pytest "${pytest_args[@]}"
 }
 
