@@ -10,7 +10,7 @@ hash=$($BIN/python tools/source_hash.py)
 # Activated databases (Tryton's DB_CACHE), one set per source hash; they
 # live outside the checkout so that a fresh clone of the same sources
 # reuses them.
-cache_root=${OMNI_DB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/omni-retail}
+cache_root=${OMNI_DB_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/omni-retail}
 pytest_args=("$@")
 pg_uri=${TRYTOND_DATABASE_URI:-}
 unset TRYTOND_DATABASE_URI TRYTOND_CONFIG TRYTOND_DATABASE__PATH TRYTOND_WEB__ROOT DB_NAME
