@@ -1,0 +1,625 @@
+# This file is part of Omni Retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+import datetime
+from collections import defaultdict
+
+from sql import Conflict, Union
+from sql.aggregate import Max, Sum
+from sql.conditionals import Coalesce
+from sql.functions import CurrentTimestamp, Function
+from trytond import backend
+from trytond.i18n import gettext
+from trytond.model import (
+    Check,
+    Index,
+    ModelSQL,
+    ModelView,
+    Unique,
+    Workflow,
+    fields,
+)
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval
+from trytond.rpc import RPC
+from trytond.tools import grouped_slice
+from trytond.transaction import Transaction
+
+from .exceptions import ReservationError
+
+VERSION_SEQUENCE = 'stock_availability_version_seq'
+OPEN_STATES = ['held', 'confirmed']
+
+
+class NextVal(Function):
+    __slots__ = ()
+    _function = 'NEXTVAL'
+
+
+class Availability(ModelSQL, ModelView):
+    "Stock Availability"
+    __name__ = 'stock.availability'
+
+    product = fields.Many2One(
+        'product.product', "Product", required=True, readonly=True)
+    location = fields.Many2One(
+        'stock.location', "Location", required=True, readonly=True,
+        domain=[('type', '=', 'storage')])
+    on_hand = fields.Float(
+        "On Hand", readonly=True,
+        help="The quantity of done moves into the location minus those out.")
+    reserved = fields.Float(
+        "Reserved", readonly=True,
+        help="The quantity held or confirmed by open reservations.")
+    available = fields.Function(fields.Float(
+            "Available",
+            help="The quantity on hand that is not reserved."),
+        'get_available')
+    version = fields.Integer(
+        "Version", readonly=True,
+        help="The stock version at which the figures last changed.")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('product_location_unique', Unique(t, t.product, t.location),
+                'omni_inventory_bridge.msg_availability_unique'),
+            ]
+        cls._sql_indexes.add(Index(t, (t.version, Index.Range())))
+        cls._order.insert(0, ('product', 'ASC'))
+        cls.__rpc__.update({
+                'changes_since': RPC(result=lambda r: list(map(int, r))),
+                'reconcile': RPC(),
+                })
+
+    @classmethod
+    def __register__(cls, module):
+        transaction = Transaction()
+        database = transaction.database
+        super().__register__(module)
+        if (database.has_sequence()
+                and not database.sequence_exist(
+                    transaction.connection, VERSION_SEQUENCE)):
+            database.sequence_create(transaction.connection, VERSION_SEQUENCE)
+
+    @staticmethod
+    def default_on_hand():
+        return 0
+
+    @staticmethod
+    def default_reserved():
+        return 0
+
+    @staticmethod
+    def default_version():
+        return 0
+
+    def get_available(self, name):
+        return self.on_hand - self.reserved
+
+    @classmethod
+    def _next_version(cls):
+        "Return the next global stock version, as SQL on PostgreSQL"
+        if Transaction().database.has_sequence():
+            return NextVal(VERSION_SEQUENCE)
+        # SQLite serialises writers so the maximum is safe
+        return cls.current_version() + 1
+
+    @classmethod
+    def _ensure(cls, keys):
+        "Create the missing rows for (product, location) keys"
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        keys = sorted(set(keys))
+        if not keys:
+            return
+        cursor.execute(*table.insert(
+                [table.product, table.location, table.on_hand,
+                    table.reserved, table.version, table.create_uid,
+                    table.create_date],
+                [[product, location, 0, 0, 0, Transaction().user,
+                        CurrentTimestamp()]
+                    for product, location in keys],
+                on_conflict=Conflict(
+                    table, indexed_columns=[table.product, table.location])))
+
+    @classmethod
+    def _update(cls, key, where=None, **increments):
+        "Add increments to the row of key in one statement"
+        table = cls.__table__()
+        transaction = Transaction()
+        database = transaction.database
+        cursor = transaction.connection.cursor()
+        product, location = key
+        columns = [table.version, table.write_uid, table.write_date]
+        values = [cls._next_version(), transaction.user, CurrentTimestamp()]
+        for name, increment in increments.items():
+            column = getattr(table, name)
+            columns.append(column)
+            values.append(column + increment)
+        row = (table.product == product) & (table.location == location)
+        condition = row & where(table) if where is not None else row
+        available = [table.on_hand - table.reserved]
+        if database.has_returning():
+            cursor.execute(*table.update(
+                    columns, values, where=condition, returning=available))
+        else:
+            # SQLite serialises writers so the figure can be read after
+            cursor.execute(*table.update(columns, values, where=condition))
+            if not cursor.rowcount:
+                return None
+            cursor.execute(*table.select(*available, where=row))
+        result = cursor.fetchone()
+        return result[0] if result else None
+
+    @classmethod
+    def add_on_hand(cls, deltas):
+        "Add the quantities of {(product, location): delta} to on hand"
+        deltas = {k: v for k, v in deltas.items() if v}
+        cls._ensure(deltas)
+        # A fixed order prevents deadlocks between transactions
+        for key in sorted(deltas):
+            cls._update(key, on_hand=deltas[key])
+
+    @classmethod
+    def reserve(cls, product, location, quantity):
+        """Reserve quantity only if available and return what is left
+        or None when not enough is available"""
+        return cls._update(
+            (product, location), reserved=quantity,
+            where=lambda t: t.on_hand - t.reserved >= quantity)
+
+    @classmethod
+    def unreserve(cls, quantities):
+        "Remove the quantities of {(product, location): quantity}"
+        for key in sorted(quantities):
+            cls._update(key, reserved=-quantities[key])
+
+    @classmethod
+    def storage_children(cls, locations):
+        "Return {location id: storage ids} of the locations and children"
+        pool = Pool()
+        Location = pool.get('stock.location')
+        result = {}
+        for location in Location.browse(locations):
+            root = location
+            if location.type == 'warehouse':
+                root = location.storage_location
+            result[location.id] = [c.id for c in Location.search([
+                        ('parent', 'child_of', [root.id]),
+                        ('type', '=', 'storage'),
+                        ])]
+        return result
+
+    @classmethod
+    def get(cls, products, locations):
+        """Return {(product id, location id): (on hand, reserved, available)}
+        summed over the storage children of each location"""
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        product_ids = [int(p) for p in products]
+        children = cls.storage_children(list(map(int, locations)))
+        storage_ids = sorted({i for ids in children.values() for i in ids})
+        figures = {}
+        if product_ids and storage_ids:
+            cursor.execute(*table.select(
+                    table.product, table.location,
+                    table.on_hand, table.reserved,
+                    where=table.product.in_(product_ids)
+                    & table.location.in_(storage_ids)))
+            figures = {(p, s): (h, r) for p, s, h, r in cursor}
+        result = {}
+        for product in product_ids:
+            for location, storage in children.items():
+                on_hand = reserved = 0
+                for child in storage:
+                    h, r = figures.get((product, child), (0, 0))
+                    on_hand += h
+                    reserved += r
+                result[product, location] = (
+                    on_hand, reserved, on_hand - reserved)
+        return result
+
+    @classmethod
+    def current_version(cls):
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(Coalesce(Max(table.version), 0)))
+        return cursor.fetchone()[0]
+
+    @classmethod
+    def changes_since(cls, version):
+        "Return the rows changed after the stock version, oldest first"
+        return cls.search(
+            [('version', '>', version)], order=[('version', 'ASC')])
+
+    @classmethod
+    def alternatives(cls, product, location):
+        "Return the other rows of the product with stock available"
+        return [a for a in cls.search([
+                    ('product', '=', product),
+                    ('location', '!=', location),
+                    ], order=[('location', 'ASC')])
+            if a.available > 0]
+
+    @classmethod
+    def _expected(cls):
+        "Return {(product, location): [on hand, reserved]} from the documents"
+        pool = Pool()
+        Move = pool.get('stock.move')
+        Location = pool.get('stock.location')
+        Reservation = pool.get('stock.reservation')
+        move = Move.__table__()
+        location = Location.__table__()
+        reservation = Reservation.__table__()
+        cursor = Transaction().connection.cursor()
+
+        expected = defaultdict(lambda: [0, 0])
+        moves = Union(
+            move.select(
+                move.product, move.to_location.as_('location'),
+                move.internal_quantity.as_('quantity'),
+                where=move.state == 'done'),
+            move.select(
+                move.product, move.from_location.as_('location'),
+                -move.internal_quantity,
+                where=move.state == 'done'),
+            all_=True)
+        cursor.execute(*moves.join(
+                location, condition=moves.location == location.id).select(
+                moves.product, moves.location, Sum(moves.quantity),
+                where=location.type == 'storage',
+                group_by=[moves.product, moves.location]))
+        for product, location_id, quantity in cursor:
+            expected[product, location_id][0] = quantity
+        cursor.execute(*reservation.select(
+                reservation.product, reservation.location,
+                Sum(reservation.quantity),
+                where=reservation.state.in_(OPEN_STATES),
+                group_by=[reservation.product, reservation.location]))
+        for product, location_id, quantity in cursor:
+            expected[product, location_id][1] = quantity
+        return expected
+
+    @classmethod
+    def reconcile(cls, fix=False):
+        """Compare the rows with the done moves and the open reservations.
+        Return the drifts as dictionaries and correct them when fix is set"""
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        expected = cls._expected()
+        cursor.execute(*table.select(
+                table.product, table.location, table.on_hand, table.reserved))
+        actual = {(p, s): (h, r) for p, s, h, r in cursor}
+        drifts = []
+        for key in sorted(expected.keys() | actual.keys()):
+            on_hand, reserved = expected.get(key, (0, 0))
+            actual_on_hand, actual_reserved = actual.get(key, (0, 0))
+            if (round(on_hand - actual_on_hand, 6)
+                    or round(reserved - actual_reserved, 6)):
+                drifts.append({
+                        'product': key[0],
+                        'location': key[1],
+                        'on_hand': actual_on_hand,
+                        'expected_on_hand': on_hand,
+                        'reserved': actual_reserved,
+                        'expected_reserved': reserved,
+                        })
+        if fix and drifts:
+            keys = [(d['product'], d['location']) for d in drifts]
+            cls._ensure(keys)
+            for drift in drifts:
+                cls._update(
+                    (drift['product'], drift['location']),
+                    on_hand=drift['expected_on_hand'] - drift['on_hand'],
+                    reserved=drift['expected_reserved'] - drift['reserved'])
+        return drifts
+
+
+class Reservation(Workflow, ModelSQL, ModelView):
+    "Stock Reservation"
+    __name__ = 'stock.reservation'
+    _log = True
+
+    company = fields.Many2One(
+        'company.company', "Company", required=True, readonly=True)
+    product = fields.Many2One(
+        'product.product', "Product", required=True, readonly=True,
+        domain=[('type', '=', 'goods')])
+    location = fields.Many2One(
+        'stock.location', "Location", required=True, readonly=True,
+        domain=[('type', '=', 'storage')])
+    quantity = fields.Float(
+        "Quantity", required=True, readonly=True,
+        help="In the default unit of the product.")
+    origin = fields.Reference(
+        "Origin", selection='get_origin', readonly=True,
+        help="The document for which the stock is reserved.")
+    channel = fields.Selection([
+            ('mall_delivery', "Mall Delivery"),
+            ('mall_pickup', "Mall Pickup"),
+            ('pos', "Point of Sale"),
+            ('endless_aisle', "Endless Aisle"),
+            ], "Channel", required=True, readonly=True)
+    expires_at = fields.DateTime(
+        "Expires at", readonly=True,
+        help="When the reservation is released if still open.")
+    state = fields.Selection([
+            ('held', "Held"),
+            ('confirmed', "Confirmed"),
+            ('consumed', "Consumed"),
+            ('released', "Released"),
+            ], "State", required=True, readonly=True, sort=False)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('quantity_positive', Check(t, t.quantity > 0),
+                'omni_inventory_bridge.msg_reservation_quantity_positive'),
+            ]
+        cls._sql_indexes.update({
+                Index(t, (t.origin, Index.Equality())),
+                Index(
+                    t, (t.expires_at, Index.Range()),
+                    where=t.state.in_(OPEN_STATES)),
+                })
+        cls._order.insert(0, ('id', 'DESC'))
+        cls._transitions |= {
+            ('held', 'confirmed'),
+            ('held', 'consumed'),
+            ('confirmed', 'consumed'),
+            ('held', 'released'),
+            ('confirmed', 'released'),
+            }
+        cls._buttons.update({
+                'confirm': {
+                    'invisible': Eval('state') != 'held',
+                    'depends': ['state'],
+                    },
+                'release': {
+                    'invisible': ~Eval('state').in_(OPEN_STATES),
+                    'depends': ['state'],
+                    },
+                })
+        cls.__rpc__.update({
+                'hold': RPC(
+                    readonly=False, result=lambda r: list(map(int, r))),
+                })
+
+    @staticmethod
+    def default_company():
+        return Transaction().context.get('company')
+
+    @staticmethod
+    def default_state():
+        return 'held'
+
+    @classmethod
+    def _get_origin(cls):
+        "Return the names of the models that can own a reservation"
+        return ['stock.move', 'sale.sale', 'sale.line', 'sale.point.sale']
+
+    @classmethod
+    def get_origin(cls):
+        IrModel = Pool().get('ir.model')
+        get_name = IrModel.get_name
+        return [(None, '')] + [(m, get_name(m)) for m in cls._get_origin()]
+
+    def get_rec_name(self, name):
+        return '%s × %s @ %s' % (
+            self.quantity, self.product.rec_name, self.location.rec_name)
+
+    @classmethod
+    def hold(cls, requests, expires_at=None):
+        """Reserve each request {product, location, quantity, origin, channel}
+        or raise ReservationError; an open reservation of the same origin,
+        product and location is returned instead of reserving again"""
+        pool = Pool()
+        Availability = pool.get('stock.availability')
+        Configuration = pool.get('stock.configuration')
+        if expires_at is None:
+            hold_time = (Configuration(1).reservation_hold_time
+                or Configuration.default_reservation_hold_time())
+            expires_at = datetime.datetime.now() + hold_time
+
+        requests = sorted(
+            requests, key=lambda r: (int(r['product']), int(r['location'])))
+        existing = {}
+        origins = [str(r['origin']) for r in requests if r.get('origin')]
+        if origins:
+            for reservation in cls.search([
+                        ('origin', 'in', origins),
+                        ('state', 'in', OPEN_STATES),
+                        ]):
+                existing[(str(reservation.origin),
+                        reservation.product.id,
+                        reservation.location.id)] = reservation
+
+        reservations, to_create = [], []
+        for request in requests:
+            product = int(request['product'])
+            location = int(request['location'])
+            quantity = request['quantity']
+            origin = str(request['origin']) if request.get('origin') else None
+            if (origin, product, location) in existing:
+                reservations.append(existing[origin, product, location])
+                continue
+            if Availability.reserve(product, location, quantity) is None:
+                cls.raise_insufficient(product, location, quantity)
+            reservation = cls(
+                product=product, location=location, quantity=quantity,
+                origin=origin, channel=request['channel'],
+                expires_at=expires_at)
+            reservations.append(reservation)
+            to_create.append(reservation)
+        cls.save(to_create)
+        cls.log(to_create, 'transition', 'state:held')
+        return reservations
+
+    @classmethod
+    def raise_insufficient(cls, product, location, quantity):
+        pool = Pool()
+        Availability = pool.get('stock.availability')
+        Location = pool.get('stock.location')
+        Product = pool.get('product.product')
+        product, location = Product(product), Location(location)
+        (_, _, available), = Availability.get(
+            [product], [location]).values()
+        alternatives = ', '.join(
+            '%s (%s)' % (a.location.rec_name, a.available)
+            for a in Availability.alternatives(product, location))
+        raise ReservationError(
+            gettext('omni_inventory_bridge.msg_reservation_insufficient',
+                product=product.rec_name,
+                location=location.rec_name,
+                available=max(available, 0),
+                quantity=quantity),
+            gettext('omni_inventory_bridge.msg_reservation_alternatives',
+                alternatives=alternatives) if alternatives else
+            gettext('omni_inventory_bridge.msg_reservation_no_alternative'))
+
+    @classmethod
+    def _unreserve(cls, reservations):
+        Availability = Pool().get('stock.availability')
+        quantities = defaultdict(float)
+        for reservation in reservations:
+            quantities[reservation.product.id, reservation.location.id] += (
+                reservation.quantity)
+        Availability.unreserve(quantities)
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('confirmed')
+    def confirm(cls, reservations, expires_at=None):
+        "Keep the units until expires_at (a pickup deadline) or forever"
+        cls.write(reservations, {'expires_at': expires_at})
+
+    @classmethod
+    @Workflow.transition('consumed')
+    def consume(cls, reservations):
+        "Close the reservations whose goods left with a done move"
+        cls._unreserve(reservations)
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('released')
+    def release(cls, reservations):
+        cls._unreserve(reservations)
+
+    @classmethod
+    def release_expired(cls):
+        "Release the open reservations past their expiry"
+        cls.release(cls.search([
+                    ('state', 'in', OPEN_STATES),
+                    ('expires_at', '<', datetime.datetime.now()),
+                    ]))
+
+
+class Move(metaclass=PoolMeta):
+    __name__ = 'stock.move'
+
+    @classmethod
+    def _done_quantities(cls, moves):
+        "Return {id: (product, from storage, to storage, quantity, origin)}"
+        pool = Pool()
+        Location = pool.get('stock.location')
+        move = cls.__table__()
+        from_location = Location.__table__()
+        to_location = Location.__table__()
+        cursor = Transaction().connection.cursor()
+        query = (move
+            .join(from_location,
+                condition=move.from_location == from_location.id)
+            .join(to_location,
+                condition=move.to_location == to_location.id))
+        result = {}
+        for sub_ids in grouped_slice(
+                list(map(int, moves)), backend.MAX_QUERY_PARAMS):
+            cursor.execute(*query.select(
+                    move.id, move.product,
+                    move.from_location, from_location.type,
+                    move.to_location, to_location.type,
+                    move.internal_quantity, move.origin,
+                    where=move.id.in_(list(sub_ids))
+                    & (move.state == 'done')))
+            for (id_, product, from_id, from_type, to_id, to_type,
+                    quantity, origin) in cursor:
+                result[id_] = (
+                    product,
+                    from_id if from_type == 'storage' else None,
+                    to_id if to_type == 'storage' else None,
+                    quantity or 0, origin)
+        return result
+
+    @classmethod
+    def on_write(cls, moves, values):
+        callbacks = super().on_write(moves, values)
+        if values.keys() & {
+                'state', 'product', 'from_location', 'to_location',
+                'quantity', 'internal_quantity', 'unit'}:
+            before = cls._done_quantities(moves)
+            callbacks.append(
+                lambda: cls._sync_availability(moves, before))
+        return callbacks
+
+    @classmethod
+    def _sync_availability(cls, moves, before):
+        pool = Pool()
+        Availability = pool.get('stock.availability')
+        after = cls._done_quantities(moves)
+        deltas = defaultdict(float)
+        for done, sign in [(before, -1), (after, 1)]:
+            for product, from_location, to_location, quantity, _ in (
+                    done.values()):
+                if from_location:
+                    deltas[product, from_location] -= sign * quantity
+                if to_location:
+                    deltas[product, to_location] += sign * quantity
+        Availability.add_on_hand(deltas)
+        cls._consume_reservations(
+            {i: v for i, v in after.items() if i not in before})
+
+    @classmethod
+    def _consume_reservations(cls, done):
+        "Consume the open reservations of the moves just done"
+        Reservation = Pool().get('stock.reservation')
+        keys = set()
+        for id_, (product, from_location, _, _, origin) in done.items():
+            if from_location:
+                for owner in [f'{cls.__name__},{id_}', origin]:
+                    if owner:
+                        keys.add((owner, product, from_location))
+        if not keys:
+            return
+        Reservation.consume([r for r in Reservation.search([
+                        ('origin', 'in', list({k[0] for k in keys})),
+                        ('state', 'in', OPEN_STATES),
+                        ])
+                if (str(r.origin), r.product.id, r.location.id) in keys])
+
+
+class Configuration(metaclass=PoolMeta):
+    __name__ = 'stock.configuration'
+
+    reservation_hold_time = fields.TimeDelta(
+        "Reservation Hold Time",
+        help="How long stock held at checkout stays reserved before payment.")
+
+    @classmethod
+    def default_reservation_hold_time(cls):
+        return datetime.timedelta(minutes=15)
+
+
+class Cron(metaclass=PoolMeta):
+    __name__ = 'ir.cron'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.method.selection.append(
+            ('stock.reservation|release_expired',
+                "Release Expired Stock Reservations"))
+
