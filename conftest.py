@@ -1,6 +1,7 @@
 # This file is part of Omni Retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
-"""Bridge Tryton's doctest scenarios into pytest.
+"""Bridge Tryton's doctest scenarios into pytest and give each xdist worker
+its own PostgreSQL test database.
 
 pytest ignores unittest's ``load_tests`` protocol, which Tryton modules use
 in ``tests/test_scenario.py`` to load their ``scenario_*.rst`` files.
