@@ -10,6 +10,7 @@ import pytest
 from proteus import Model
 from proteus import config as pconfig
 from trytond.pool import Pool
+from trytond.tests.test_tryton import drop_db
 from trytond.tests.tools import activate_modules
 from trytond.transaction import Transaction
 
@@ -43,7 +44,8 @@ def demo():
     tea_house.load(config)
     first = count(config)
     warehouses, products = tea_house.load(config)
-    return config, warehouses, products, first, count(config)
+    yield config, warehouses, products, first, count(config)
+    drop_db()
 
 
 def quantity(config, product, warehouses):

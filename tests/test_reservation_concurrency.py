@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from trytond import backend
 from trytond.pool import Pool
-from trytond.tests.test_tryton import DB_NAME, activate_module
+from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
 from trytond.transaction import Transaction
 
 from trytond.modules.omni_inventory_bridge.exceptions import ReservationError
@@ -78,7 +78,8 @@ def stock():
                         }])
             Inventory.confirm([inventory])
             locations[location.id] = quantity
-    return context, product.id, locations
+    yield context, product.id, locations
+    drop_db()
 
 
 def run(context, func):

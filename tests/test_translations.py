@@ -6,7 +6,11 @@ import pathlib
 import polib
 import pytest
 from trytond.pool import Pool
-from trytond.tests.test_tryton import activate_module, with_transaction
+from trytond.tests.test_tryton import (
+    activate_module,
+    drop_db,
+    with_transaction,
+)
 
 ADDONS = pathlib.Path(__file__).resolve().parent.parent / 'addons'
 MODULES = sorted(p.parent.name for p in ADDONS.glob('*/tryton.cfg'))
@@ -14,6 +18,10 @@ MODULES = sorted(p.parent.name for p in ADDONS.glob('*/tryton.cfg'))
 
 def setup_module():
     activate_module('omni_insights')
+
+
+def teardown_module():
+    drop_db()
 
 
 def entries(pofile):
