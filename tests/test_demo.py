@@ -48,13 +48,6 @@ def demo():
     drop_db()
 
 
-def quantity(config, product, warehouses):
-    with config.set_context(
-            locations=[w.id for w in warehouses], with_childs=True):
-        return Model.get('product.product', config=config)(
-            product.id).quantity
-
-
 def test_second_load_changes_nothing(demo):
     _, _, _, first, second = demo
     assert second == first
@@ -106,10 +99,10 @@ def test_products_and_limited_tea(demo):
     tax, = limited.account_category.customer_taxes
     assert (tax.name, tax.rate) == ("增值税 13%", Decimal('0.13'))
     split = {
-        code: quantity(config, limited, [w])
+        code: tea_house.quantity(config, limited, [w])
         for code, w in warehouses.items()}
     assert split == {'CW': 4, 'SA': 3, 'SB': 3, 'SC': 0}
-    assert quantity(config, limited, warehouses.values()) == 10
+    assert tea_house.quantity(config, limited, warehouses.values()) == 10
     for code in ['MY001', 'MY003']:
         assert products[code].categories[0].name == "母婴"
 
