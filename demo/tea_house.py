@@ -72,6 +72,15 @@ PRODUCTS = [
     ('MY004', "纸尿裤 L码", "母婴", '149', (60, 10, 10, 18)),
     ]
 LIMITED = 'LBZ2019'
+PICKUP_DEADLINE = datetime.timedelta(days=3)
+
+# The spring Longjing sells fast at 西湖店: (days ago, boxes) of its sales,
+# 3 boxes over the weeks before and 5 over the last week. Its tea garden
+# delivers in 5 days, so the replenishment cron suggests buying more.
+FAST_SELLER = ('LC001', 'SA')
+FAST_SALES = [(23, 1), (16, 1), (9, 1), (5, 1), (4, 1), (2, 1), (1, 1), (0, 1)]
+SUPPLIER = ("西湖龙井茶园", "西湖区龙井路 1 号")
+SUPPLIER_LEAD_TIME = datetime.timedelta(days=5)
 
 # name, mobile, street
 MEMBERS = [
@@ -93,6 +102,7 @@ OWNER_GROUPS = [
     'stock.group_stock_admin',
     'account.group_account',
     'purchase.group_purchase',
+    'purchase_request.group_purchase_request',
     'product.group_product_admin',
     'party.group_party_admin',
     'sale_point.group_sale_point',
@@ -352,6 +362,7 @@ def setup_points(config, company, warehouses, accounts):
             config, company, name, 'sale_point.sequence_type_sale')
         POS(name=name, sequence=sequence, address=warehouse.address,
             storage_location=warehouse.storage_location,
+            return_location=warehouse.storage_location,
             customer_location=customer, journal=journal).save()
 
     get_or_create(
@@ -451,6 +462,97 @@ def setup_users(config, company, warehouses, lang):
         user.save()
 
 
+def setup_replenishment(config, company, country, warehouses, products):
+    """Buy the fast seller from its tea garden, record its recent sales at
+    the store as done moves to the customer and run the replenishment cron
+
+    The sales are created once; the cron updates its open suggestion."""
+    Cron = Model.get('ir.cron', config=config)
+    Location = Model.get('stock.location', config=config)
+    Move = Model.get('stock.move', config=config)
+    code, store = FAST_SELLER
+    product = products[code]
+    supplier = get_party(config, *SUPPLIER, country)
+    template = product.template
+    if not template.purchasable or not template.product_suppliers:
+        template.purchasable = True
+        template.product_suppliers.new(
+            party=supplier, lead_time=SUPPLIER_LEAD_TIME)
+        template.save()
+
+    shelf = warehouses[store].storage_location
+    customer, = Location.find([('type', '=', 'customer')], limit=1)
+    if not Move.find([
+                ('product', '=', product.id),
+                ('from_location', '=', shelf.id),
+                ('to_location', '=', customer.id),
+                ]):
+        Date = Model.get('ir.date', config=config)
+        today = Date.today(config.context)
+        gross_price, = [p for c, _, _, p, _ in PRODUCTS if c == code]
+        # The gross price includes the VAT of 13%
+        price = (Decimal(gross_price) / Decimal('1.13')).quantize(
+            Decimal('0.0001'))
+        moves = []
+        for days_ago, boxes in FAST_SALES:
+            move = Move(
+                product=product, quantity=boxes, unit=product.default_uom,
+                from_location=shelf, to_location=customer,
+                effective_date=today - datetime.timedelta(days=days_ago),
+                unit_price=price, currency=company.currency)
+            move.save()
+            moves.append(move)
+        do_moves(config, moves)
+
+    cron, = Cron.find([
+            ('method', '=', 'stock.replenishment.suggestion|generate')])
+    cron.click('run_once')
+
+
+def setup_reservations(config, warehouses, products):
+    """Hold 1 老班章 at the central warehouse for a mall delivery being paid
+    and keep 1 at 西湖店 for a paid pickup until its deadline"""
+    Configuration = Model.get('stock.configuration', config=config)
+    Reservation = Model.get('stock.reservation', config=config)
+    stock_config = Configuration(1)
+    if not stock_config.fulfilment_warehouse:
+        stock_config.fulfilment_warehouse = warehouses['CW']
+        stock_config.save()
+    limited = products[LIMITED]
+    for code, channel, state in [
+            ('CW', 'mall_delivery', 'held'),
+            ('SA', 'mall_pickup', 'confirmed')]:
+        location = warehouses[code].storage_location
+        if Reservation.find([
+                    ('product', '=', limited.id),
+                    ('location', '=', location.id),
+                    ('state', '=', state),
+                    ]):
+            continue
+        reservation_id, = Reservation.hold([{
+                    'product': limited.id, 'location': location.id,
+                    'quantity': 1, 'channel': channel,
+                    }], config.context)
+        if state == 'confirmed':
+            Reservation.confirm(
+                [reservation_id], datetime.datetime.now() + PICKUP_DEADLINE,
+                config.context)
+
+
+def do_moves(config, moves):
+    """Do the moves as a POS does, without assigning them first
+
+    A stock move from storage must be assigned before the client may do
+    it, so this uses the server's pool directly."""
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    context = dict(config.context, _skip_warnings=True)
+    with Transaction().start(
+            config.database_name, config.user, context=context):
+        StockMove = Pool().get('stock.move')
+        StockMove.do(StockMove.browse([m.id for m in moves]))
+
+
 def quantity(config, product, warehouses):
     "Return the quantity of product in the warehouses"
     with config.set_context(
@@ -480,6 +582,8 @@ def load(config, admin_password=None):
         get_party(config, name, street, country, mobile)
     setup_shop(config, company, warehouses['CW'], lang, country, products)
     setup_users(config, company, warehouses, lang)
+    setup_replenishment(config, company, country, warehouses, products)
+    setup_reservations(config, warehouses, products)
     return warehouses, products
 
 

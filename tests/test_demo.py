@@ -29,6 +29,8 @@ COUNTED = [
     'product.template', 'product.product', 'stock.inventory',
     'stock.move', 'party.party', 'party.address',
     'party.contact_mechanism', 'web.shop', 'res.user',
+    'purchase.product_supplier', 'purchase.request',
+    'stock.replenishment.suggestion', 'stock.reservation',
     ]
 
 
@@ -149,3 +151,51 @@ def test_clerk_sees_store_stock(demo):
     with clerk.set_context(locations=[warehouses['SA'].id]):
         limited, = Product.find([('code', '=', 'LBZ2019')])
         assert limited.quantity == 3
+
+
+def test_reservations_on_limited_tea(demo):
+    "老班章 has a held and a confirmed reservation that lower available"
+    config, warehouses, products, *_ = demo
+    Availability = Model.get('stock.availability', config=config)
+    Reservation = Model.get('stock.reservation', config=config)
+    limited = products['LBZ2019']
+    store = {w.storage_location.id: code for code, w in warehouses.items()}
+    reservations = Reservation.find([('product', '=', limited.id)])
+    assert sorted((store[r.location.id], r.channel, r.state)
+        for r in reservations) == [
+        ('CW', 'mall_delivery', 'held'), ('SA', 'mall_pickup', 'confirmed')]
+    assert all(r.expires_at for r in reservations)
+    figures = {store[a.location.id]: (a.on_hand, a.reserved, a.available)
+        for a in Availability.find([('product', '=', limited.id)])}
+    assert figures == {
+        'CW': (4, 1, 3), 'SA': (3, 1, 2), 'SB': (3, 0, 3)}
+
+
+def test_replenishment_suggestion(demo):
+    "The fast seller at 西湖店 is the one product to replenish"
+    config, warehouses, products, *_ = demo
+    Suggestion = Model.get('stock.replenishment.suggestion', config=config)
+    suggestion, = Suggestion.find([('state', '=', 'open')])
+    code, store = tea_house.FAST_SELLER
+    assert suggestion.product == products[code]
+    assert suggestion.warehouse == warehouses[store]
+    # 5 boxes over 7 days and 8 over 28 leave 2 of the 10 boxes counted in
+    assert (suggestion.speed_7, suggestion.speed_28) == (0.71, 0.29)
+    assert suggestion.available == 2
+    assert suggestion.surge and suggestion.low_cover
+    assert suggestion.lead_time_days == 5
+    # 5/7 a day over 5 days of lead time and 14 of cover, less the 2 left
+    assert suggestion.suggested_quantity == 12
+    request = suggestion.purchase_request
+    assert request.quantity == 12
+    assert request.party.name == tea_house.SUPPLIER[0]
+    assert request.warehouse == warehouses[store]
+    assert request.origin == suggestion
+
+
+def test_owner_reads_replenishment(demo):
+    "The owner finds the suggestion under Purchase and may act on it"
+    owner = pconfig.set_trytond(user='owner')
+    Suggestion = Model.get('stock.replenishment.suggestion', config=owner)
+    suggestion, = Suggestion.find([('state', '=', 'open')])
+    assert suggestion.purchase_request.state == 'draft'

@@ -10,3 +10,11 @@ class CoordinateError(ValidationError):
 
 class ReservationError(UserError):
     pass
+
+
+class StockGuardError(UserError):
+    pass
+
+
+class ReplenishmentError(ValidationError):
+    pass

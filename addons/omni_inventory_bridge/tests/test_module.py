@@ -25,7 +25,6 @@ class OmniInventoryBridgeTestCase(ModuleTestCase):
     def _stock(self, quantities):
         "Create a product and put quantities on new storage locations"
         pool = Pool()
-        Inventory = pool.get('stock.inventory')
         Location = pool.get('stock.location')
         Template = pool.get('product.template')
         Uom = pool.get('product.uom')
@@ -39,15 +38,9 @@ class OmniInventoryBridgeTestCase(ModuleTestCase):
                     'name': "Shelf %s" % i, 'type': 'storage',
                     'parent': warehouse.storage_location.id,
                     } for i, _ in enumerate(quantities)])
-        for location, quantity in zip(locations, quantities, strict=True):
-            inventory, = Inventory.create([{
-                        'location': location.id,
-                        'lines': [('create', [{
-                                        'product': template.products[0].id,
-                                        'quantity': quantity}])],
-                        }])
-            Inventory.confirm([inventory])
-        return template.products[0], warehouse, locations
+        product, = template.products
+        self._put(product, dict(zip(locations, quantities, strict=True)))
+        return product, warehouse, locations
 
     @with_transaction()
     def test_reservation_lifecycle_idempotent(self):
@@ -118,23 +111,6 @@ class OmniInventoryBridgeTestCase(ModuleTestCase):
             self.assertIn("Shelf 0 (4.0)", cm.exception.description)
 
     @with_transaction()
-    def test_reconcile(self):
-        "Reconcile reports and fixes drifted figures"
-        pool = Pool()
-        Availability = pool.get('stock.availability')
-        with set_company(create_company()):
-            product, _, (shelf,) = self._stock([3])
-            self.assertEqual(Availability.reconcile(), [])
-            Availability._update(
-                (product.id, shelf.id), on_hand=1, reserved=2)
-            drift, = Availability.reconcile(fix=True)
-            self.assertEqual(
-                (drift['on_hand'], drift['expected_on_hand'],
-                    drift['reserved'], drift['expected_reserved']),
-                (4, 3, 2, 0))
-            self.assertEqual(Availability.reconcile(), [])
-
-    @with_transaction()
     def test_changes_since(self):
         "The stock version increases with each change"
         pool = Pool()
@@ -151,6 +127,120 @@ class OmniInventoryBridgeTestCase(ModuleTestCase):
             self.assertEqual(change.location, shelf2)
             self.assertGreater(change.version, version)
             self.assertEqual(Availability.current_version(), change.version)
+
+    def _store(self, name, latitude, longitude):
+        "Create a store warehouse at the coordinates"
+        Location = Pool().get('stock.location')
+        lost_found, = Location.search([('type', '=', 'lost_found')])
+        zones = Location.create([{'name': "%s %s" % (name, zone),
+                    'type': 'storage'} for zone in ['IN', 'OUT', 'STO']])
+        store, = Location.create([{
+                    'name': name, 'type': 'warehouse',
+                    'latitude': latitude, 'longitude': longitude,
+                    'input_location': zones[0].id,
+                    'output_location': zones[1].id,
+                    'storage_location': zones[2].id,
+                    'lost_found_location': lost_found.id,
+                    }])
+        return store
+
+    def _put(self, product, quantities):
+        "Put {location: quantity} of product in stock"
+        Inventory = Pool().get('stock.inventory')
+        if not quantities:
+            return
+        inventories = Inventory.create([{
+                    'location': location.id,
+                    'lines': [('create', [{
+                                    'product': product.id,
+                                    'quantity': quantity}])],
+                    } for location, quantity in quantities.items()])
+        Inventory.confirm(inventories)
+
+    @with_transaction()
+    def test_fulfilment_central_then_nearest(self):
+        "Delivery orders reserve at the central warehouse, then nearest store"
+        pool = Pool()
+        Configuration = pool.get('stock.configuration')
+        Reservation = pool.get('stock.reservation')
+        with set_company(create_company()):
+            product, central, _ = self._stock([])
+            near = self._store("Near", Decimal("30.25"), Decimal("120.15"))
+            far = self._store("Far", Decimal("30.29"), Decimal("120.21"))
+            self._put(product, {
+                    central.storage_location: 1,
+                    near.storage_location: 2,
+                    far.storage_location: 5})
+            Configuration.write([Configuration(1)], {
+                    'fulfilment_warehouse': central.id})
+            customer = (Decimal('30.251'), Decimal('120.151'))
+
+            def deliver(quantity):
+                return [(r.location, r.quantity)
+                    for r in Reservation.hold_delivery([{
+                                'product': product.id, 'quantity': quantity,
+                                'channel': 'mall_delivery'}], *customer)]
+
+            self.assertEqual(
+                Reservation.fulfilment_warehouses(*customer),
+                [central, near, far])
+            self.assertEqual(deliver(1), [(central.storage_location, 1)])
+            self.assertEqual(deliver(2), [(near.storage_location, 2)])
+            self.assertEqual(deliver(4), [(far.storage_location, 4)])
+            with self.assertRaises(ReservationError) as cm:
+                deliver(2)
+            self.assertIn("Only 0", cm.exception.message)
+            self.assertIn("Far STO (1.0)", cm.exception.description)
+
+            Configuration.write([Configuration(1)], {
+                    'fulfilment_rule': 'nearest'})
+            self.assertEqual(
+                Reservation.fulfilment_warehouses(*customer),
+                [near, far, central])
+
+    @with_transaction()
+    def test_fulfilment_split(self):
+        "An order is split across locations only when the rule allows it"
+        pool = Pool()
+        Configuration = pool.get('stock.configuration')
+        Reservation = pool.get('stock.reservation')
+        with set_company(create_company()):
+            product, central, _ = self._stock([])
+            store = self._store("Store", Decimal("30.25"), Decimal("120.15"))
+            self._put(product, {
+                    central.storage_location: 1, store.storage_location: 2})
+            Configuration.write([Configuration(1)], {
+                    'fulfilment_warehouse': central.id})
+            request = {
+                'product': product.id, 'quantity': 3,
+                'channel': 'mall_delivery'}
+            with self.assertRaises(ReservationError):
+                Reservation.hold_delivery([request])
+
+            Configuration.write([Configuration(1)], {
+                    'fulfilment_split': True})
+            reservations = Reservation.hold_delivery([request])
+            self.assertEqual(
+                sorted((r.location.id, r.quantity) for r in reservations),
+                sorted([(central.storage_location.id, 1),
+                        (store.storage_location.id, 2)]))
+
+    @with_transaction()
+    def test_hold_pickup(self):
+        "A pickup order reserves only at the chosen store"
+        Reservation = Pool().get('stock.reservation')
+        with set_company(create_company()):
+            product, central, _ = self._stock([])
+            store = self._store("Store", Decimal("30.25"), Decimal("120.15"))
+            self._put(product, {
+                    central.storage_location: 5, store.storage_location: 1})
+            request = {
+                'product': product.id, 'quantity': 1,
+                'channel': 'mall_pickup'}
+            reservation, = Reservation.hold_pickup([request], store)
+            self.assertEqual(reservation.location, store.storage_location)
+            with self.assertRaises(ReservationError):
+                Reservation.hold_pickup([request], store)
 
 
 del ModuleTestCase

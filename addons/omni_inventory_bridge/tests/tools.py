@@ -1,0 +1,52 @@
+# This file is part of Omni Retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""Set-up helpers shared by the concurrency tests and the benchmarks, which
+commit their own transactions on a database of their own."""
+from trytond.pool import Pool
+from trytond.tests.test_tryton import DB_NAME
+from trytond.transaction import Transaction
+
+from trytond.modules.company.tests import create_company
+from trytond.modules.currency.tests import create_currency
+
+
+def create_tea_company():
+    "Create a company in yuan and return its context"
+    if DB_NAME not in Pool.database_list():
+        Pool(DB_NAME).init()
+    with Transaction().start(DB_NAME, 0):
+        company = create_company("Tea House", create_currency('CNY'))
+        return {'company': company.id}
+
+
+def create_stock(context, name, quantities, **values):
+    """Create the goods and put them on new storage locations under the
+    default storage zone; return the product id and {location id: quantity}
+    for the {location name: quantity} given"""
+    with Transaction().start(DB_NAME, 0, context=context):
+        pool = Pool()
+        Inventory = pool.get('stock.inventory')
+        Location = pool.get('stock.location')
+        ModelData = pool.get('ir.model.data')
+        Template = pool.get('product.template')
+        unit = ModelData.get_id('product', 'uom_unit')
+        if values.get('salable'):
+            values.setdefault('sale_uom', unit)
+        template, = Template.create([{
+                    'name': name, 'type': 'goods', 'default_uom': unit,
+                    'products': [('create', [{}])], **values}])
+        product, = template.products
+        storage = ModelData.get_id('stock', 'location_storage')
+        locations = Location.create([{
+                    'name': location, 'type': 'storage', 'parent': storage}
+                for location in quantities])
+        inventories = Inventory.create([{
+                    'location': location.id,
+                    'lines': [('create', [{
+                                    'product': product.id,
+                                    'quantity': quantity}])],
+                    } for location, quantity in zip(
+                    locations, quantities.values(), strict=True)])
+        Inventory.confirm(inventories)
+        return product.id, dict(zip(
+                map(int, locations), quantities.values(), strict=True))
