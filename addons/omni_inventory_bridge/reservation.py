@@ -2,6 +2,7 @@
 # this repository contains the full copyright notices and license terms.
 import datetime
 from collections import defaultdict
+from itertools import groupby
 
 from sql import Conflict, Union
 from sql.aggregate import Max, Sum
@@ -140,6 +141,14 @@ class Availability(ModelSQL, ModelView):
     version = fields.Integer(
         "Version", readonly=True,
         help="The stock version at which the figures last changed.")
+    incoming = fields.Function(fields.Float(
+            "Incoming",
+            help="The quantity of the moves still to arrive at the location."),
+        'get_incoming')
+    warehouse = fields.Function(fields.Many2One(
+            'stock.location', "Warehouse",
+            help="The warehouse or store of the location."),
+        'get_warehouse', searcher='search_warehouse')
 
     @classmethod
     def __setup__(cls):
@@ -180,6 +189,38 @@ class Availability(ModelSQL, ModelView):
 
     def get_available(self, name):
         return self.on_hand - self.reserved
+
+    @classmethod
+    def get_incoming(cls, availabilities, name):
+        result = {}
+        for location, rows in groupby(
+                sorted(availabilities, key=lambda a: a.location.id),
+                key=lambda a: a.location):
+            rows = list(rows)
+            incoming = cls.incoming_quantities(
+                [a.product for a in rows], [location])
+            for availability in rows:
+                result[availability.id] = incoming[
+                    availability.product.id, location.id]
+        return result
+
+    def get_warehouse(self, name):
+        warehouse = self.location.warehouse
+        return warehouse.id if warehouse else None
+
+    @classmethod
+    def search_warehouse(cls, name, clause):
+        Location = Pool().get('stock.location')
+        _, operator, operand, *extra = clause
+        nested = clause[0][len(name) + 1:]
+        if not nested:
+            nested = 'rec_name' if isinstance(operand, str) else 'id'
+        warehouses = Location.search([
+                ('type', '=', 'warehouse'),
+                (nested, operator, operand, *extra),
+                ])
+        return [('location', 'child_of',
+                [w.storage_location.id for w in warehouses], 'parent')]
 
     @classmethod
     def _created(cls, key):
@@ -379,6 +420,32 @@ class Availability(ModelSQL, ModelView):
                     reserved += r
                 result[product, location] = (
                     on_hand, reserved, on_hand - reserved)
+        return result
+
+    @classmethod
+    def incoming_quantities(cls, products, locations):
+        """Return {(product id, location id): quantity} of the moves not
+        done yet into the storage children of each location from outside"""
+        pool = Pool()
+        Move = pool.get('stock.move')
+        move = Move.__table__()
+        cursor = Transaction().connection.cursor()
+        product_ids = [int(p) for p in products]
+        children = cls.storage_children(list(map(int, locations)))
+        result = {}
+        for location, storage in children.items():
+            quantities = {}
+            if product_ids and storage:
+                cursor.execute(*move.select(
+                        move.product, Sum(move.internal_quantity),
+                        where=move.product.in_(product_ids)
+                        & move.to_location.in_(storage)
+                        & ~move.from_location.in_(storage)
+                        & move.state.in_(['staging', 'draft', 'assigned']),
+                        group_by=[move.product]))
+                quantities = dict(cursor)
+            for product in product_ids:
+                result[product, location] = quantities.get(product) or 0
         return result
 
     @classmethod

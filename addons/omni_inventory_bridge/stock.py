@@ -38,6 +38,12 @@ class Location(metaclass=PoolMeta):
             'required': Eval('latitude', None) != None,  # noqa: E711
             },
         help="WGS-84 longitude of the store, used to find nearby stock.")
+    availabilities = fields.One2Many(
+        'stock.availability', 'location', "Availabilities", readonly=True,
+        states={
+            'invisible': Eval('type') != 'storage',
+            },
+        help="On hand, reserved and available quantity per product.")
 
     @classmethod
     def validate_fields(cls, locations, field_names):
