@@ -1,12 +1,55 @@
 # This file is part of Omni Retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
+from trytond.pool import Pool
+from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 
-from trytond.tests.test_tryton import ModuleTestCase
+from trytond.modules.omni_member_hub.exceptions import (
+    MemberError,
+    MobileError,
+)
+from trytond.modules.omni_member_hub.party import normalize_mobile
 
 
 class OmniMemberHubTestCase(ModuleTestCase):
     "Test Omni Member Hub module"
     module = 'omni_member_hub'
+
+    def test_normalize_mobile(self):
+        "Mobile numbers are read as Chinese unless they have a country code"
+        for value in [
+                '13800138000', '138 0013 8000', '+86 138-0013-8000',
+                '008613800138000']:
+            with self.subTest(value=value):
+                self.assertEqual(normalize_mobile(value), '+8613800138000')
+        self.assertEqual(
+            normalize_mobile('+852 5123 4567'), '+85251234567')
+
+    def test_normalize_mobile_invalid(self):
+        "Malformed, foreign without country and landline numbers are refused"
+        for value in ['1380013', 'abc', '', '2025550143', '0571 8888 6666']:
+            with self.subTest(value=value):
+                with self.assertRaises(MobileError):
+                    normalize_mobile(value)
+
+    @with_transaction()
+    def test_wechat_identity(self):
+        "A WeChat identity belongs to one member, found by unionid too"
+        pool = Pool()
+        Party = pool.get('party.party')
+        Identity = pool.get('party.wechat_identity')
+        member = Party.register_member('13800138000', "A")
+        other = Party.register_member('13900139000', "B")
+
+        identity = Identity.bind(member, 'wxmall', 'o-1')
+        self.assertEqual(Identity.bind(member, 'wxmall', 'o-1', 'u-1'),
+            identity)
+        self.assertEqual(identity.unionid, 'u-1')
+        self.assertEqual(Identity.member_of('wxmall', 'o-1'), member)
+        self.assertEqual(Identity.member_of('wxshop', 'o-9', 'u-1'), member)
+        self.assertIsNone(Identity.member_of('wxshop', 'o-9'))
+        with self.assertRaises(MemberError):
+            Identity.bind(other, 'wxmall', 'o-1')
+        self.assertEqual(member.wechat_identities, (identity,))
 
 
 del ModuleTestCase

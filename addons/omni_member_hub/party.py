@@ -1,0 +1,224 @@
+# This file is part of Omni Retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+import datetime
+
+import phonenumbers
+from sql import Null
+from trytond.i18n import gettext
+from trytond.model import Index, ModelSQL, ModelView, Unique, fields
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Bool, Eval, Id
+from trytond.rpc import RPC
+
+from .exceptions import MemberError, MobileError
+
+DEFAULT_REGION = 'CN'
+
+
+def normalize_mobile(value, region=DEFAULT_REGION):
+    """Return the mobile number in E.164, read as a number of region unless
+    it starts with + and a country code, or raise MobileError"""
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise MobileError(gettext(
+                'omni_member_hub.msg_mobile_invalid', mobile=value,
+                region=region))
+    if phonenumbers.number_type(number) not in {
+            phonenumbers.PhoneNumberType.MOBILE,
+            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}:
+        raise MobileError(gettext(
+                'omni_member_hub.msg_mobile_not_mobile', mobile=value))
+    return phonenumbers.format_number(
+        number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class Party(metaclass=PoolMeta):
+    __name__ = 'party.party'
+
+    member_number = fields.Char(
+        "Member Number", readonly=True, strip=False,
+        help="The static number printed on the member's card.")
+    member_mobile = fields.Char(
+        "Member Mobile",
+        states={
+            'required': Bool(Eval('member_number')),
+            },
+        help="The mobile number that identifies the member in every "
+        "channel, in international format (E.164).")
+    member_join_channel = fields.Selection([
+            (None, ''),
+            ('pos', "Store POS"),
+            ('mall', "Mini-Program Mall"),
+            ('back_office', "Back Office"),
+            ], "Join Channel", readonly=True)
+    member_join_store = fields.Many2One(
+        'stock.location', "Join Store", readonly=True,
+        domain=[('type', '=', 'warehouse')],
+        help="The store where the member joined, credited in the reports.")
+    member_joined_at = fields.DateTime("Joined at", readonly=True)
+    wechat_identities = fields.One2Many(
+        'party.wechat_identity', 'party', "WeChat Identities", readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('member_number_unique',
+                Unique(t, t.member_number),
+                'omni_member_hub.msg_member_number_unique'),
+            ('member_mobile_unique',
+                Unique(t, t.member_mobile),
+                'omni_member_hub.msg_member_mobile_unique'),
+            ]
+        cls._sql_indexes.add(Index(
+                t, (t.member_mobile, Index.Equality()),
+                where=t.member_mobile != Null))
+        cls.__rpc__.update({
+                'register_member': RPC(readonly=False, result=int),
+                })
+
+    @classmethod
+    def copy(cls, parties, default=None):
+        default = default.copy() if default else {}
+        for name in ['member_number', 'member_mobile', 'member_join_channel',
+                'member_join_store', 'member_joined_at', 'wechat_identities']:
+            default.setdefault(name)
+        return super().copy(parties, default=default)
+
+    @classmethod
+    def preprocess_values(cls, mode, values):
+        values = super().preprocess_values(mode, values)
+        if values.get('member_mobile'):
+            values['member_mobile'] = normalize_mobile(values['member_mobile'])
+        return values
+
+    @property
+    def is_member(self):
+        return bool(self.member_number)
+
+    @classmethod
+    def register_member(
+            cls, mobile, name=None, channel='back_office', store=None):
+        """Return the member of the mobile number, made a member of the
+        channel and store if new; the same person registering in another
+        channel lands on the same member"""
+        ContactMechanism = Pool().get('party.contact_mechanism')
+        mobile = normalize_mobile(mobile)
+        # Registrations are rare: one at a time keeps one member per number
+        cls.lock()
+        members = cls.search([('member_mobile', '=', mobile)], limit=1)
+        if members:
+            member, = members
+            if not member.member_number:
+                member._make_member(channel, store)
+                member.save()
+            return member
+        member = cls(name=name or mask_mobile(mobile), member_mobile=mobile)
+        member.contact_mechanisms = [
+            ContactMechanism(type='mobile', value=mobile)]
+        member._make_member(channel, store)
+        member.save()
+        return member
+
+    def _make_member(self, channel, store):
+        Configuration = Pool().get('party.configuration')
+        self.member_number = Configuration(1).member_sequence.get()
+        self.member_join_channel = channel
+        self.member_join_store = store
+        self.member_joined_at = datetime.datetime.now()
+
+
+def mask_mobile(mobile):
+    "Return the number with its middle digits hidden, as a default name"
+    return mobile[:-8] + '****' + mobile[-4:]
+
+
+class WeChatIdentity(ModelSQL, ModelView):
+    "WeChat Identity"
+    __name__ = 'party.wechat_identity'
+
+    party = fields.Many2One(
+        'party.party', "Member", required=True, ondelete='CASCADE')
+    appid = fields.Char("App ID", required=True, strip=False)
+    openid = fields.Char("OpenID", required=True, strip=False)
+    unionid = fields.Char(
+        "UnionID", strip=False,
+        help="The identifier shared by the apps of the same WeChat "
+        "Open Platform account.")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('app_openid_unique', Unique(t, t.appid, t.openid),
+                'omni_member_hub.msg_wechat_identity_unique'),
+            ]
+        cls._sql_indexes.update({
+                Index(t, (t.unionid, Index.Equality()),
+                    where=t.unionid != Null),
+                Index(t, (t.party, Index.Equality())),
+                })
+
+    def get_rec_name(self, name):
+        return '%s @ %s' % (self.openid, self.appid)
+
+    @classmethod
+    def member_of(cls, appid, openid, unionid=None):
+        """Return the member of the WeChat identity, or of another app's
+        identity with the same unionid, or None"""
+        identities = cls.search([
+                ('appid', '=', appid),
+                ('openid', '=', openid),
+                ], limit=1)
+        if not identities and unionid:
+            identities = cls.search([('unionid', '=', unionid)], limit=1)
+        if identities:
+            return identities[0].party
+
+    @classmethod
+    def bind(cls, member, appid, openid, unionid=None):
+        """Link the identity to the member and return it; an identity that
+        belongs to another member raises MemberError"""
+        identities = cls.search([
+                ('appid', '=', appid),
+                ('openid', '=', openid),
+                ], limit=1)
+        if identities:
+            identity, = identities
+            if identity.party != member:
+                raise MemberError(gettext(
+                        'omni_member_hub.msg_wechat_identity_taken',
+                        member=identity.party.rec_name))
+            if unionid and identity.unionid != unionid:
+                identity.unionid = unionid
+                identity.save()
+            return identity
+        identity = cls(
+            party=member, appid=appid, openid=openid, unionid=unionid)
+        identity.save()
+        return identity
+
+
+class Configuration(metaclass=PoolMeta):
+    __name__ = 'party.configuration'
+
+    member_sequence = fields.Many2One(
+        'ir.sequence', "Member Sequence", required=True,
+        domain=[
+            ('sequence_type', '=',
+                Id('omni_member_hub', 'sequence_type_member')),
+            ],
+        help="Numbers the members' cards.")
+
+    @classmethod
+    def default_member_sequence(cls):
+        ModelData = Pool().get('ir.model.data')
+        try:
+            return ModelData.get_id('omni_member_hub', 'sequence_member')
+        except KeyError:
+            return None
