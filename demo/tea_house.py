@@ -509,6 +509,16 @@ def setup_replenishment(config, company, country, warehouses, products):
     cron.click('run_once')
 
 
+def setup_members(config, country, warehouses):
+    "The members joined at 西湖店's POS by giving their mobile number"
+    Party = Model.get('party.party', config=config)
+    for name, mobile, street in MEMBERS:
+        party = get_party(config, name, street, country, mobile)
+        if not party.member_number:
+            Party.register_member(
+                mobile, name, 'pos', warehouses['SA'].id, config.context)
+
+
 def setup_reservations(config, warehouses, products):
     """Hold 1 老班章 at the central warehouse for a mall delivery being paid
     and keep 1 at 西湖店 for a paid pickup until its deadline"""
@@ -578,8 +588,7 @@ def load(config, admin_password=None):
     setup_points(config, company, warehouses, accounts)
     products = setup_products(config, account_category)
     setup_stock(config, warehouses, products)
-    for name, mobile, street in MEMBERS:
-        get_party(config, name, street, country, mobile)
+    setup_members(config, country, warehouses)
     setup_shop(config, company, warehouses['CW'], lang, country, products)
     setup_users(config, company, warehouses, lang)
     setup_replenishment(config, company, country, warehouses, products)

@@ -110,12 +110,17 @@ def test_products_and_limited_tea(demo):
 
 
 def test_members_have_mobiles(demo):
-    config, *_ = demo
+    "The members joined at 西湖店's POS, one per E.164 mobile number"
+    config, warehouses, *_ = demo
     Party = Model.get('party.party', config=config)
-    members = Party.find([('contact_mechanisms.type', '=', 'mobile')])
+    members = Party.find([('member_number', '!=', None)])
     assert len(members) == len(tea_house.MEMBERS)
+    assert len({m.member_mobile for m in members}) == len(members)
     for member in members:
         assert member.mobile.startswith('+86 1')
+        assert member.member_mobile.startswith('+861')
+        assert member.member_join_channel == 'pos'
+        assert member.member_join_store == warehouses['SA']
         assert member.addresses[0].city == "杭州"
 
 

@@ -110,13 +110,22 @@ class Party(metaclass=PoolMeta):
         mobile = normalize_mobile(mobile)
         # Registrations are rare: one at a time keeps one member per number
         cls.lock()
-        members = cls.search([('member_mobile', '=', mobile)], limit=1)
-        if members:
-            member, = members
-            if not member.member_number:
-                member._make_member(channel, store)
-                member.save()
-            return member
+        parties = cls.search([('member_mobile', '=', mobile)], limit=1)
+        if not parties:
+            # A customer known by the mobile before the member programme
+            parties = cls.search([
+                    ('contact_mechanisms', 'where', [
+                            ('type', '=', 'mobile'),
+                            ('value_compact', '=', mobile),
+                            ]),
+                    ], order=[('id', 'ASC')], limit=1)
+        if parties:
+            party, = parties
+            if not party.member_number:
+                party.member_mobile = mobile
+                party._make_member(channel, store)
+                party.save()
+            return party
         member = cls(name=name or mask_mobile(mobile), member_mobile=mobile)
         member.contact_mechanisms = [
             ContactMechanism(type='mobile', value=mobile)]
