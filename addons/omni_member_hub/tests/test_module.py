@@ -51,5 +51,34 @@ class OmniMemberHubTestCase(ModuleTestCase):
             Identity.bind(other, 'wxmall', 'o-1')
         self.assertEqual(member.wechat_identities, (identity,))
 
+    @with_transaction()
+    def test_member_code(self):
+        "A member code identifies the member once, for at most 60 seconds"
+        Party = Pool().get('party.party')
+        member = Party.register_member('13800138000', "A")
+        other = Party.register_member('13900139000', "B")
+        at = 1_800_000_000
+
+        code, expires_at = member.member_code(at)
+        self.assertEqual(len(code), 18)
+        self.assertTrue(at < expires_at <= at + 60)
+        self.assertNotEqual(other.member_code(at)[0][9:], code[9:])
+        self.assertEqual(Party.identify_member(code, at + 59), member)
+        with self.assertRaisesRegex(MemberError, "already been used"):
+            Party.identify_member(code, at + 1)
+
+        code, expires_at = member.member_code(at + 30)
+        with self.assertRaisesRegex(MemberError, "expired"):
+            Party.identify_member(code, expires_at)
+        forged = '%09d' % other.id + code[9:]
+        tampered = code[:-1] + str((int(code[-1]) + 1) % 10)
+        for value in [forged, tampered, '123', '', 'M99999999']:
+            with self.subTest(code=value):
+                with self.assertRaises(MemberError):
+                    Party.identify_member(value, at + 31)
+
+        self.assertEqual(
+            Party.identify_member(member.member_number.lower()), member)
+
 
 del ModuleTestCase
