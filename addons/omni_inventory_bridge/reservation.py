@@ -328,9 +328,7 @@ class Availability(ModelSQL, ModelView):
                 lowers = (increment < 0) == (name == 'on_hand')
                 (now if lowers or not changes else later)[name] = increment
             if now:
-                cls._increment(cursor, key, now)
-                if changes:
-                    changes.applied.append((key, now))
+                cls._apply(changes, cursor, key, now)
             for name, increment in later.items():
                 changes.pending[key][name] += increment
 
@@ -345,10 +343,15 @@ class Availability(ModelSQL, ModelView):
         or None when not enough is available"""
         key = (product, location)
         changes = cls._changes([key])
-        cursor = cls._cursor(changes)
-        increments = {'reserved': quantity}
-        available = cls._increment(cursor, key, increments,
+        return cls._apply(
+            changes, cls._cursor(changes), key, {'reserved': quantity},
             where=lambda t: t.on_hand - t.reserved >= quantity)
+
+    @classmethod
+    def _apply(cls, changes, cursor, key, increments, where=None):
+        """Apply the increments at once, to be undone if the transaction
+        rolls back, and return the available quantity or None"""
+        available = cls._increment(cursor, key, increments, where=where)
         if changes and available is not None:
             changes.applied.append((key, increments))
         return available
