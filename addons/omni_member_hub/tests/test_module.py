@@ -80,5 +80,22 @@ class OmniMemberHubTestCase(ModuleTestCase):
         self.assertEqual(
             Party.identify_member(member.member_number.lower()), member)
 
+    @with_transaction()
+    def test_notification_queue(self):
+        "A message is queued once per key and waits for a channel"
+        pool = Pool()
+        Party = pool.get('party.party')
+        Notification = pool.get('member.notification')
+        member = Party.register_member('13800138000', "A")
+        first = Notification.queue(
+            member, 'campaign', {'store': "西湖店"}, key='spring')
+        again = Notification.queue(
+            member, 'campaign', {'store': "西湖店"}, key='spring')
+        self.assertEqual(again, first)
+        self.assertEqual(first.data, {'store': "西湖店"})
+
+        Notification.send_queued()
+        self.assertEqual(first.state, 'queued')
+
 
 del ModuleTestCase
