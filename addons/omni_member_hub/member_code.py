@@ -11,7 +11,7 @@ from trytond.i18n import gettext
 from trytond.model import ModelSQL, Unique, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.rpc import RPC
-from trytond.transaction import without_check_access
+from trytond.transaction import inactive_records, without_check_access
 
 from .exceptions import MemberError
 
@@ -107,19 +107,21 @@ class Party(metaclass=PoolMeta):
         Use = pool.get('party.member_code_use')
         code = (code or '').strip()
         if not code.isdigit():
-            members = cls.search([('member_number', '=', code.upper())])
+            with inactive_records():
+                members = cls.search([('member_number', '=', code.upper())])
             if not members or not code:
                 raise MemberError(gettext(
                         'omni_member_hub.msg_member_code_invalid'))
-            return members[0]
+            return cls.member_replaced_by(members)[0]
         if len(code) != ID_DIGITS + OTP_DIGITS:
             raise MemberError(gettext(
                     'omni_member_hub.msg_member_code_invalid'))
         member_id, otp = int(code[:ID_DIGITS]), code[ID_DIGITS:]
-        members = cls.search([
-                ('id', '=', member_id),
-                ('member_number', '!=', None),
-                ])
+        with inactive_records():
+            members = cls.search([
+                    ('id', '=', member_id),
+                    ('member_number', '!=', None),
+                    ])
         if not members:
             raise MemberError(gettext(
                     'omni_member_hub.msg_member_code_invalid'))
@@ -138,6 +140,6 @@ class Party(metaclass=PoolMeta):
                         raise MemberError(gettext(
                                 'omni_member_hub.msg_member_code_replayed'))
                     Use.create([{'party': member.id, 'step': step}])
-                return member
+                return cls.member_replaced_by([member])[0]
         raise MemberError(gettext(
                 'omni_member_hub.msg_member_code_invalid'))

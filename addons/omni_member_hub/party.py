@@ -9,6 +9,7 @@ from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval, Id
 from trytond.rpc import RPC
+from trytond.transaction import inactive_records
 
 from .exceptions import MemberError, MobileError
 
@@ -110,7 +111,9 @@ class Party(metaclass=PoolMeta):
         mobile = normalize_mobile(mobile)
         # Registrations are rare: one at a time keeps one member per number
         cls.lock()
-        parties = cls.search([('member_mobile', '=', mobile)], limit=1)
+        with inactive_records():
+            parties = cls.search([('member_mobile', '=', mobile)], limit=1)
+        parties = cls.member_replaced_by(parties)
         if not parties:
             # A customer known by the mobile before the member programme
             parties = cls.search([
