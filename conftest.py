@@ -8,7 +8,9 @@ in ``tests/test_scenario.py`` to load their ``scenario_*.rst`` files.
 """
 import importlib
 import os
+import sys
 import unittest
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +22,20 @@ def pytest_configure(config):
         uri = os.environ.get('TRYTOND_DATABASE_URI', '')
         if uri.startswith('postgresql'):
             os.environ['DB_NAME'] = f'test_{worker}_{os.getpid()}'
+    alias_modules()
+
+
+def alias_modules():
+    """Make pytest find addons/NAME as the trytond.modules.NAME package,
+    which it would otherwise import a second time as NAME, with a second
+    copy of every class and route"""
+    addons = Path(__file__).parent / 'addons'
+    for cfg in addons.glob('*/tryton.cfg'):
+        name = cfg.parent.name
+        for suffix in ['', '.tests']:
+            sys.modules.setdefault(
+                name + suffix,
+                importlib.import_module(f'trytond.modules.{name}{suffix}'))
 
 
 def pytest_pycollect_makemodule(module_path, parent):

@@ -1,0 +1,268 @@
+# This file is part of Omni Retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""The plumbing of the mall API: every route answers JSON, checks its input
+against the OpenAPI document and runs in one transaction that writes nothing
+when the request fails."""
+import functools
+import json
+import logging
+import re
+import time
+from http import HTTPStatus
+from pathlib import Path
+
+import jsonschema
+import yaml
+from trytond import backend, config
+from trytond.exceptions import UserError, UserWarning
+from trytond.pool import Pool
+from trytond.protocols.wrappers import Response
+from trytond.transaction import Transaction, TransactionError
+from trytond.wsgi import app
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = '/<database_name>/omni/mp/v1'
+MAX_BODY_SIZE = 64 * 1024
+LANGUAGES = ['zh_CN', 'en']
+OPENAPI_PATH = Path(__file__).parent / 'openapi.yaml'
+OPENAPI = yaml.safe_load(OPENAPI_PATH.read_text(encoding='utf-8'))
+# {(method, path as in the OpenAPI document): endpoint}
+ROUTES = {}
+
+
+class ApiError(Exception):
+    "An answer with a 4xx or 5xx status and a stable code"
+
+    def __init__(self, status, code, message_id=None, details=None,
+            **variables):
+        super().__init__(code)
+        self.status = HTTPStatus(status)
+        self.code = code
+        self.message_id = message_id or 'msg_api_%s' % code
+        self.details = details
+        self.variables = variables
+
+    def messages(self):
+        "Return the message in Chinese and in English"
+        Message = Pool().get('ir.message')
+        return {
+            'message' if language == 'zh_CN' else 'message_%s' % language:
+            Message.gettext(
+                'omni_miniprogram', self.message_id, language,
+                **self.variables)
+            for language in LANGUAGES}
+
+
+def openapi_path(rule):
+    "Return the OpenAPI path of a werkzeug rule below the API prefix"
+    return re.sub(r'<(?:[a-z]+:)?([a-z_]+)>', r'{\1}', rule)
+
+
+def json_response(data, status=HTTPStatus.OK, headers=None):
+    return Response(
+        json.dumps(data, ensure_ascii=False, separators=(',', ':'),
+            default=str),
+        status=int(status), headers=headers,
+        content_type='application/json; charset=utf-8')
+
+
+def error_response(error, messages=None):
+    body = {'code': error.code}
+    body.update(messages or {
+            'message': error.code, 'message_en': error.code})
+    if error.details is not None:
+        body['details'] = error.details
+    headers = {'WWW-Authenticate': 'Bearer'} if error.status == 401 else None
+    return json_response(body, error.status, headers)
+
+
+class ApiRequest:
+    "What a route receives: the validated input and the caller"
+
+    def __init__(self, request, pool, operation, path_args):
+        self.http = request
+        self.pool = pool
+        self.operation = operation
+        self.path = path_args
+        self.query = self._query()
+        self.body = self._body()
+        self.session = None
+
+    @property
+    def member(self):
+        return self.session.member if self.session else None
+
+    @property
+    def shop(self):
+        return self.session.shop if self.session else None
+
+    def _query(self):
+        query = {}
+        for parameter in self.operation.get('parameters', []):
+            if parameter['in'] != 'query':
+                continue
+            name = parameter['name']
+            if name not in self.http.args:
+                if parameter.get('required'):
+                    raise ApiError(
+                        400, 'invalid_request', 'msg_api_parameter_missing',
+                        details={'parameter': name}, parameter=name)
+                continue
+            query[name] = convert_parameter(
+                name, self.http.args.get(name), parameter['schema'])
+        return query
+
+    def _body(self):
+        schema = (self.operation.get('requestBody', {}).get('content', {})
+            .get('application/json', {}).get('schema'))
+        if schema is None:
+            return None
+        if (self.http.content_length or 0) > MAX_BODY_SIZE:
+            raise ApiError(413, 'payload_too_large', size=MAX_BODY_SIZE)
+        raw = self.http.get_data(cache=False)
+        if len(raw) > MAX_BODY_SIZE:
+            raise ApiError(413, 'payload_too_large', size=MAX_BODY_SIZE)
+        try:
+            body = json.loads(raw or b'null')
+        except ValueError:
+            raise ApiError(400, 'invalid_json') from None
+        validate(body, schema)
+        return body
+
+
+def convert_parameter(name, value, schema):
+    try:
+        if schema.get('type') == 'integer':
+            value = int(value)
+        elif schema.get('type') == 'number':
+            value = float(value)
+    except ValueError:
+        raise ApiError(
+            400, 'invalid_request', 'msg_api_parameter_invalid',
+            details={'parameter': name}, parameter=name) from None
+    try:
+        validate(value, schema)
+    except ApiError:
+        raise ApiError(
+            400, 'invalid_request', 'msg_api_parameter_invalid',
+            details={'parameter': name}, parameter=name) from None
+    return value
+
+
+def validate(value, schema):
+    "Check value against a schema of the OpenAPI document"
+    validator = jsonschema.Draft202012Validator(
+        dict(schema, components=OPENAPI['components']))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(value))
+    if error is not None:
+        field = '/'.join(str(p) for p in error.absolute_path) or '(body)'
+        raise ApiError(
+            400, 'invalid_request', 'msg_api_field_invalid',
+            details={'field': field, 'rule': error.validator}, field=field)
+
+
+def route(path, method='GET', auth=True):
+    """Register an API operation that the OpenAPI document describes at
+    path and method; the function gets an ApiRequest and returns the JSON
+    data or a (data, status) pair"""
+    def decorator(func):
+        operation = OPENAPI['paths'][openapi_path(path)][method.lower()]
+        ROUTES[(method, openapi_path(path))] = func
+
+        @functools.wraps(func)
+        def endpoint(request, database_name, **path_args):
+            if request.method == 'OPTIONS':
+                # Tryton adds the CORS headers for the origins of [web] cors
+                return Response(status=204)
+            started = time.monotonic()
+            response = dispatch(
+                request, database_name, func, operation, path_args, auth,
+                method)
+            logger.info(
+                "%s %s %s %.1f ms", method, path, response.status_code,
+                (time.monotonic() - started) * 1000)
+            return response
+        app.route(API_PREFIX + path, methods=[method, 'OPTIONS'])(endpoint)
+        return func
+    return decorator
+
+
+def open_pool(database_name):
+    "Return the pool of the database, or None if there is no such database"
+    if database_name not in Pool.database_list():
+        try:
+            with Transaction().start(database_name, 0, readonly=True):
+                Pool(database_name).init()
+        except Exception:
+            return None
+    return Pool(database_name)
+
+
+def refuse(database_name, error):
+    "Answer the error outside of any operation"
+    if open_pool(database_name) is None:
+        return error_response(ApiError(404, 'database_not_found'))
+    with Transaction().start(
+            database_name, 0, readonly=True,
+            context={'language': 'zh_CN'}):
+        return error_response(error, error.messages())
+
+
+def dispatch(request, database_name, func, operation, path_args, auth,
+        method):
+    pool = open_pool(database_name)
+    if pool is None:
+        return error_response(ApiError(404, 'database_not_found'))
+    readonly = method in {'GET', 'HEAD'}
+    extras = {}
+    retries = config.getint('database', 'retry')
+    attempt = 0
+    while True:
+        with Transaction().start(
+                database_name, 0, readonly=readonly,
+                context={'language': 'zh_CN', 'company': None},
+                **extras) as transaction:
+            try:
+                api_request = ApiRequest(
+                    request, pool, operation, path_args)
+                context = {}
+                if auth:
+                    Session = pool.get('web.shop.mp_session')
+                    api_request.session = Session.authenticate(
+                        request.headers.get('Authorization'))
+                    context['company'] = api_request.shop.company.id
+                with transaction.set_context(context):
+                    result = func(api_request)
+            except TransactionError as exception:
+                transaction.rollback()
+                exception.fix(extras)
+                continue
+            except backend.DatabaseOperationalError:
+                transaction.rollback()
+                if attempt < retries and not readonly:
+                    attempt += 1
+                    continue
+                logger.warning("API %s failed", request.path, exc_info=True)
+                return error_response(
+                    ApiError(503, 'busy'), ApiError(503, 'busy').messages())
+            except ApiError as error:
+                transaction.rollback()
+                return error_response(error, error.messages())
+            except (UserError, UserWarning) as exception:
+                transaction.rollback()
+                error = ApiError(
+                    400, 'rejected', 'msg_api_rejected',
+                    reason=exception.message)
+                return error_response(error, error.messages())
+            except Exception:
+                transaction.rollback()
+                logger.exception("API %s failed", request.path)
+                error = ApiError(500, 'internal_error')
+                return error_response(error, error.messages())
+            transaction.commit()
+        break
+    status = HTTPStatus.OK
+    if isinstance(result, tuple):
+        result, status = result
+    return json_response(result, status)

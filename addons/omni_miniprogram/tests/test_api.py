@@ -1,0 +1,185 @@
+# This file is part of Omni Retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""The mall API's plumbing, driven over HTTP as the mini-program calls it."""
+import datetime
+import json
+
+from trytond import config
+from trytond.pool import Pool
+from trytond.tests.test_tryton import DB_NAME, RouteTestCase
+from trytond.transaction import Transaction
+
+from trytond.modules.company.tests import create_company, set_company
+from trytond.modules.omni_miniprogram.api import OPENAPI, ROUTES, validate
+
+PREFIX = '/%s/omni/mp/v1' % DB_NAME
+
+
+def check_response(response, path, method):
+    "Check the response against the OpenAPI document and return its data"
+    assert response.content_type.startswith('application/json'), (
+        response.content_type)
+    data = json.loads(response.get_data())
+    operation = OPENAPI['paths'][path][method]
+    answer = operation['responses'][str(response.status_code)]
+    if '$ref' in answer:
+        answer = OPENAPI['components']['responses'][
+            answer['$ref'].rsplit('/', 1)[1]]
+    validate(data, answer['content']['application/json']['schema'])
+    return data
+
+
+class ApiTestCase(RouteTestCase):
+    "Test the mall API plumbing"
+    module = 'omni_miniprogram'
+
+    @classmethod
+    def setUpDatabase(cls):
+        pool = Pool()
+        Party = pool.get('party.party')
+        Session = pool.get('web.shop.mp_session')
+        Shop = pool.get('web.shop')
+        company = create_company()
+        with set_company(company), Transaction().new_transaction(
+                _lock_tables=[Party._table]) as transaction:
+            shop = Shop(name="Tea Mall")
+            shop.save()
+            member = Party.register_member('13800138000', "张伟", 'mall')
+            cls.shop_id = shop.id
+            cls.member_id = member.id
+            _, cls.token = Session.open(shop, 'o-member', member=member)
+            _, cls.guest_token = Session.open(shop, 'o-guest')
+            expired, cls.expired_token = Session.open(shop, 'o-old')
+            expired.expires_at = datetime.datetime(2020, 1, 1)
+            expired.save()
+            transaction.commit()
+
+    def request(self, method, path, token=None, **kwargs):
+        headers = kwargs.pop('headers', {})
+        if token:
+            headers['Authorization'] = 'Bearer ' + token
+        return self.client().open(
+            PREFIX + path, method=method, headers=headers, **kwargs)
+
+    def member_name(self):
+        with Transaction().start(DB_NAME, 0):
+            return Pool().get('party.party')(self.member_id).name
+
+    def test_every_route_is_documented(self):
+        "The routes and the OpenAPI document describe the same operations"
+        documented = {
+            (method.upper(), path)
+            for path, operations in OPENAPI['paths'].items()
+            for method in operations}
+        self.assertEqual(set(ROUTES), documented)
+
+    def test_openapi_served(self):
+        response = self.request('GET', '/openapi.json')
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(json.loads(response.get_data()), OPENAPI)
+
+    def test_me(self):
+        "A member reads their profile with a masked mobile"
+        response = self.request('GET', '/me', self.token)
+        self.assertEqual(response.status_code, 200)
+        data = check_response(response, '/me', 'get')
+        self.assertEqual(data['member']['name'], "张伟")
+        self.assertEqual(data['member']['mobile'], '+86138****8000')
+
+    def test_guest(self):
+        "Before the phone is bound there is no member and no member change"
+        response = self.request('GET', '/me', self.guest_token)
+        self.assertIsNone(check_response(response, '/me', 'get')['member'])
+        response = self.request(
+            'PUT', '/me', self.guest_token, json={'name': "Guest"})
+        self.assertEqual(response.status_code, 403)
+        data = check_response(response, '/me', 'put')
+        self.assertEqual(data['code'], 'phone_required')
+
+    def test_unauthorized(self):
+        "Missing, unknown, malformed and expired tokens get a JSON 401"
+        for headers in [
+                {}, {'Authorization': 'Bearer nope'},
+                {'Authorization': 'Basic eDp5'},
+                {'Authorization': 'Bearer ' + self.expired_token}]:
+            with self.subTest(headers=headers):
+                response = self.request('GET', '/me', headers=headers)
+                self.assertEqual(response.status_code, 401)
+                data = check_response(response, '/me', 'get')
+                self.assertEqual(data['code'], 'unauthorized')
+                self.assertTrue(data['message'])
+                self.assertTrue(data['message_en'])
+
+    def test_update_me(self):
+        response = self.request(
+            'PUT', '/me', self.token, json={'name': " 张大伟 "})
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(
+            check_response(response, '/me', 'put')['member']['name'], "张大伟")
+        self.assertEqual(self.member_name(), "张大伟")
+        self.request('PUT', '/me', self.token, json={'name': "张伟"})
+
+    def test_bad_input_writes_nothing(self):
+        "Malformed, invalid and oversized bodies get a 4xx and change nothing"
+        cases = [
+            (b'{"name": ', 400, 'invalid_json'),
+            (b'[]', 400, 'invalid_request'),
+            (json.dumps({'name': ''}).encode(), 400, 'invalid_request'),
+            (json.dumps({'name': 42}).encode(), 400, 'invalid_request'),
+            (json.dumps({'name': 'x' * 61}).encode(), 400, 'invalid_request'),
+            (json.dumps({'name': 'A', 'admin': True}).encode(), 400,
+                'invalid_request'),
+            (json.dumps({'name': 'x' * 70000}).encode(), 413,
+                'payload_too_large'),
+            ]
+        for body, status, code in cases:
+            with self.subTest(body=body[:30]):
+                response = self.request(
+                    'PUT', '/me', self.token, data=body,
+                    content_type='application/json')
+                self.assertEqual(response.status_code, status)
+                data = check_response(response, '/me', 'put')
+                self.assertEqual(data['code'], code)
+        self.assertEqual(self.member_name(), "张伟")
+
+    def test_unknown_path_and_method(self):
+        "Paths and methods the API lacks get JSON, not HTML"
+        response = self.request('GET', '/nowhere', self.token)
+        self.assertEqual(response.status_code, 404)
+        self.assertEqual(json.loads(response.get_data())['code'], 'not_found')
+        response = self.request('DELETE', '/me', self.token)
+        self.assertEqual(response.status_code, 405)
+        self.assertEqual(
+            json.loads(response.get_data())['code'], 'method_not_allowed')
+
+    def test_cors_preflight(self):
+        "The origins of [web] cors may call the API from a browser"
+        origin = 'https://servicewechat.com'
+        cors = config.get('web', 'cors', default='')
+        config.set('web', 'cors', origin)
+        self.addCleanup(config.set, 'web', 'cors', cors)
+        response = self.request('OPTIONS', '/me', headers={
+                'Origin': origin,
+                'Access-Control-Request-Method': 'PUT',
+                'Access-Control-Request-Headers': 'Authorization'})
+        self.assertEqual(response.status_code, 204)
+        self.assertEqual(
+            response.headers['Access-Control-Allow-Origin'], origin)
+        self.assertEqual(
+            response.headers['Access-Control-Allow-Headers'], 'Authorization')
+
+    def test_logout(self):
+        with Transaction().start(DB_NAME, 0) as transaction:
+            Shop = Pool().get('web.shop')
+            Session = Pool().get('web.shop.mp_session')
+            _, token = Session.open(Shop(self.shop_id), 'o-member')
+            transaction.commit()
+        response = self.request('DELETE', '/session', token)
+        self.assertEqual(
+            check_response(response, '/session', 'delete'),
+            {'status': 'logged_out'})
+        response = self.request('GET', '/me', token)
+        self.assertEqual(response.status_code, 401)
+
+
+del RouteTestCase
