@@ -1,0 +1,165 @@
+# This file is part of Omni Retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+from decimal import Decimal
+
+from cryptography.hazmat.primitives.asymmetric.rsa import (
+    RSAPrivateKey,
+    RSAPublicKey,
+)
+from cryptography.hazmat.primitives.serialization import (
+    load_pem_private_key,
+    load_pem_public_key,
+)
+from trytond.i18n import gettext
+from trytond.model import fields
+from trytond.pool import PoolMeta
+from trytond.pyson import Eval
+
+from .exceptions import ShopWeChatValidationError
+
+# Readable and writable only by administrators (ir.model.field.access)
+SECRET_FIELDS = {
+    'wechat_app_secret', 'wechatpay_private_key', 'wechatpay_apiv3_key'}
+
+class Shop(metaclass=PoolMeta):
+    __name__ = 'web.shop'
+
+    wechat_appid = fields.Char(
+        "App ID", strip=True,
+        help="The mini-program's AppID (小程序 AppID).")
+    wechat_app_secret = fields.Char(
+        "App Secret", strip=True,
+        help="The mini-program's AppSecret.")
+    wechatpay_mchid = fields.Char(
+        "Merchant ID", strip=True,
+        help="The WeChat Pay merchant ID (商户号).")
+    wechatpay_serial_no = fields.Char(
+        "Merchant Serial Number", strip=True,
+        help="The serial number of the merchant API certificate.")
+    wechatpay_private_key = fields.Text(
+        "Merchant Private Key",
+        help="The merchant API private key in PEM format "
+        "(apiclient_key.pem).")
+    wechatpay_apiv3_key = fields.Char(
+        "APIv3 Key", strip=True,
+        help="The 32 characters APIv3 key that encrypts notifications.")
+    wechatpay_public_key = fields.Text(
+        "WeChat Pay Public Key",
+        help="The WeChat Pay public key in PEM format, which verifies "
+        "WeChat Pay's answers and notifications.")
+    wechatpay_public_key_id = fields.Char(
+        "WeChat Pay Public Key ID", strip=True,
+        help="The ID of the WeChat Pay public key (PUB_KEY_ID_...).")
+    wechat_notify_url = fields.Char(
+        "Notify Base URL", strip=True,
+        help="The public HTTPS address of this server that WeChat Pay "
+        "posts its notifications to.")
+    pickup_discount = fields.Numeric(
+        "Pickup Discount", digits=(16, 4),
+        domain=[
+            ['OR',
+                ('pickup_discount', '=', None),
+                [
+                    ('pickup_discount', '>=', 0),
+                    ('pickup_discount', '<', 1),
+                    ],
+                ],
+            ],
+        help="The discount on orders picked up in a store.")
+    nearby_radius = fields.Float(
+        "Nearby Radius", digits=(16, 1),
+        domain=[
+            ['OR',
+                ('nearby_radius', '=', None),
+                ('nearby_radius', '>', 0),
+                ],
+            ],
+        help="In km: the mall tells whether stores within this distance "
+        "have stock.")
+    wechat_template_pickup_ready = fields.Char(
+        "Ready for Pickup Template", strip=True,
+        help="The subscribe message template ID sent when an order is "
+        "ready for pickup.")
+    wechat_template_pickup_reminder = fields.Char(
+        "Pickup Reminder Template", strip=True,
+        help="The subscribe message template ID that reminds the member "
+        "of an order waiting for pickup.")
+    wechat_template_pickup_expiry = fields.Char(
+        "Pickup Expiry Template", strip=True,
+        help="The subscribe message template ID sent when a pickup order "
+        "expires.")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.type.selection.append(('mini_program', "WeChat Mini-Program"))
+
+    @classmethod
+    def view_attributes(cls):
+        return super().view_attributes() + [
+            ('//page[@id="wechat"]', 'states', {
+                    'invisible': Eval('type') != 'mini_program',
+                    }),
+            ]
+
+    @classmethod
+    def default_pickup_discount(cls):
+        return Decimal('0.1')
+
+    @classmethod
+    def default_nearby_radius(cls):
+        return 5.0
+
+    def __repr__(self):
+        if self.id is None or self.id < 0:
+            values = {
+                name: '***' if name in SECRET_FIELDS else value
+                for name, value in self._default_values.items()}
+            return "Pool().get('%s')(**%r)" % (self.__name__, values)
+        return super().__repr__()
+
+    @classmethod
+    def validate_fields(cls, shops, field_names):
+        super().validate_fields(shops, field_names)
+        cls.check_wechatpay_keys(shops, field_names)
+
+    @classmethod
+    def check_wechatpay_keys(cls, shops, field_names=None):
+        if field_names and not (field_names & {
+                    'wechatpay_private_key', 'wechatpay_apiv3_key',
+                    'wechatpay_public_key', 'wechatpay_public_key_id'}):
+            return
+        for shop in shops:
+            if (shop.wechatpay_apiv3_key
+                    and len(shop.wechatpay_apiv3_key.encode()) != 32):
+                raise ShopWeChatValidationError(gettext(
+                        'omni_miniprogram.msg_shop_apiv3_key_length',
+                        shop=shop.rec_name))
+            for name, loader, type_, message in [
+                    ('wechatpay_private_key', _load_private_key,
+                        RSAPrivateKey, 'msg_shop_private_key_invalid'),
+                    ('wechatpay_public_key', load_pem_public_key,
+                        RSAPublicKey, 'msg_shop_public_key_invalid'),
+                    ]:
+                pem = getattr(shop, name)
+                if pem and not isinstance(_load_pem(loader, pem), type_):
+                    raise ShopWeChatValidationError(gettext(
+                            'omni_miniprogram.' + message,
+                            shop=shop.rec_name))
+            if (bool(shop.wechatpay_public_key)
+                    != bool(shop.wechatpay_public_key_id)):
+                raise ShopWeChatValidationError(gettext(
+                        'omni_miniprogram.msg_shop_public_key_id_missing',
+                        shop=shop.rec_name))
+
+
+def _load_private_key(data):
+    return load_pem_private_key(data, password=None)
+
+
+def _load_pem(loader, text):
+    "Return the key of the PEM text or None (never the error: it quotes it)"
+    try:
+        return loader(text.strip().encode())
+    except (ValueError, TypeError):
+        return None
