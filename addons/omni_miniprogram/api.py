@@ -120,7 +120,7 @@ class ApiRequest:
             return None
         if (self.http.content_length or 0) > MAX_BODY_SIZE:
             raise ApiError(413, 'payload_too_large', size=MAX_BODY_SIZE)
-        raw = self.http.get_data(cache=False)
+        raw = self.http.get_data()
         if len(raw) > MAX_BODY_SIZE:
             raise ApiError(413, 'payload_too_large', size=MAX_BODY_SIZE)
         try:

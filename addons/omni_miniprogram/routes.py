@@ -5,8 +5,10 @@ import re
 from trytond.protocols.wrappers import Response, with_pool, with_transaction
 from trytond.wsgi import app
 
+from trytond.modules.omni_member_hub.exceptions import MemberError, MobileError
 from trytond.modules.omni_member_hub.party import mask_mobile
 
+from . import wechat
 from .api import (
     API_PREFIX,
     OPENAPI,
@@ -16,6 +18,7 @@ from .api import (
     refuse,
     route,
 )
+from .exceptions import WeChatError
 
 
 @app.route('/<database_name>/omni/v1/health', methods=['GET'])
@@ -37,6 +40,88 @@ def health(request, pool):
 @route('/openapi.json', auth=False)
 def openapi(request):
     return OPENAPI
+
+
+# WeChat's codes for a login or phone code that is unknown, used or expired
+WECHAT_BAD_CODES = {40029, 40163, 40226, 41008}
+
+
+def once(request, key, call):
+    """Return what call returns, calling it once per HTTP request even when
+    the transaction is retried: WeChat's codes are single use"""
+    results = request.http.environ.setdefault('omni.once', {})
+    if key not in results:
+        try:
+            results[key] = call()
+        except WeChatError as error:
+            if error.errcode in WECHAT_BAD_CODES:
+                results[key] = ApiError(401, 'invalid_wechat_code')
+            else:
+                results[key] = ApiError(
+                    502, 'wechat_unavailable', errcode=str(error.errcode))
+    if isinstance(results[key], ApiError):
+        raise results[key]
+    return results[key]
+
+
+def mall_shop(pool, shop_id):
+    Shop = pool.get('web.shop')
+    shops = Shop.search([('id', '=', shop_id), ('type', '=', 'mini_program')])
+    if not shops:
+        raise ApiError(404, 'shop_not_found')
+    return shops[0]
+
+
+@route('/login', 'POST', auth=False)
+def login(request):
+    "Open a session for the WeChat user of a wx.login code"
+    pool = request.pool
+    Identity = pool.get('party.wechat_identity')
+    Session = pool.get('web.shop.mp_session')
+    shop = mall_shop(pool, request.body['shop'])
+    account = once(request, 'login', lambda: wechat.code_to_session(
+            shop, request.body['code']))
+    openid, unionid = account['openid'], account['unionid']
+    member = Identity.member_of(shop.wechat_appid, openid, unionid)
+    if member:
+        Identity.bind(member, shop.wechat_appid, openid, unionid)
+    session, token = Session.open(shop, openid, unionid, member)
+    return {
+        'token': token,
+        'expires_at': session.expires_at.isoformat() + 'Z',
+        'member': bool(member),
+        }
+
+
+@route('/me/phone', 'POST')
+def bind_phone(request):
+    """Make the WeChat user the member of the phone number WeChat
+    vouches for: a customer who joined in a store by phone is found, and a
+    mall member with another number is merged into that member"""
+    pool = request.pool
+    Identity = pool.get('party.wechat_identity')
+    Party = pool.get('party.party')
+    Session = pool.get('web.shop.mp_session')
+    session, shop = request.session, request.shop
+    mobile = once(request, 'phone', lambda: wechat.phone_number(
+            shop, request.body['code']))
+    try:
+        member = Party.register_member(mobile, None, 'mall', None)
+    except MobileError:
+        raise ApiError(400, 'invalid_mobile') from None
+    if session.member and session.member != member:
+        Party.merge_members(session.member, member)
+    try:
+        Identity.bind(
+            member, shop.wechat_appid, session.openid, session.unionid)
+    except MemberError:
+        raise ApiError(409, 'wechat_bound_elsewhere') from None
+    Session.write(Session.search([
+                ('shop', '=', shop.id),
+                ('openid', '=', session.openid),
+                ]), {'member': member.id})
+    session.member = member
+    return me_data(request)
 
 
 @route('/session', 'DELETE')

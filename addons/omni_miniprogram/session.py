@@ -8,6 +8,7 @@ import secrets
 
 from trytond import config
 from trytond.model import Index, ModelSQL, ModelView, fields
+from trytond.pool import PoolMeta
 
 from .api import ApiError
 
@@ -86,3 +87,13 @@ class Session(ModelSQL, ModelView):
                     ('expires_at', '<',
                         datetime.datetime.now() - datetime.timedelta(days=1)),
                     ]))
+
+
+class Replace(metaclass=PoolMeta):
+    __name__ = 'party.replace'
+
+    @classmethod
+    def fields_to_replace(cls):
+        return super().fields_to_replace() + [
+            ('web.shop.mp_session', 'member'),
+            ]

@@ -11,6 +11,7 @@ from trytond.transaction import Transaction
 
 from trytond.modules.company.tests import create_company, set_company
 from trytond.modules.omni_miniprogram.api import OPENAPI, ROUTES, validate
+from trytond.modules.omni_miniprogram.tests.fake_wechat import FakeWeChat
 
 PREFIX = '/%s/omni/mp/v1' % DB_NAME
 
@@ -30,8 +31,14 @@ def check_response(response, path, method):
 
 
 class ApiTestCase(RouteTestCase):
-    "Test the mall API plumbing"
+    "Test the mall API plumbing and the login"
     module = 'omni_miniprogram'
+
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = FakeWeChat().__enter__()
+        cls.addClassCleanup(cls.fake.__exit__, None, None, None)
+        super().setUpClass()
 
     @classmethod
     def setUpDatabase(cls):
@@ -42,9 +49,10 @@ class ApiTestCase(RouteTestCase):
         company = create_company()
         with set_company(company), Transaction().new_transaction(
                 _lock_tables=[Party._table]) as transaction:
-            shop = Shop(name="Tea Mall")
+            shop = Shop(name="Tea Mall", **cls.fake.shop_values())
             shop.save()
             member = Party.register_member('13800138000', "张伟", 'mall')
+            Party.register_member('13700137000', "李娜", 'pos')
             cls.shop_id = shop.id
             cls.member_id = member.id
             _, cls.token = Session.open(shop, 'o-member', member=member)
@@ -180,6 +188,83 @@ class ApiTestCase(RouteTestCase):
             {'status': 'logged_out'})
         response = self.request('GET', '/me', token)
         self.assertEqual(response.status_code, 401)
+
+    def login(self, code, openid, unionid=None):
+        self.fake.add_login(code, openid, unionid)
+        response = self.request(
+            'POST', '/login', json={'shop': self.shop_id, 'code': code})
+        self.assertEqual(response.status_code, 200, response.get_data())
+        return check_response(response, '/login', 'post')
+
+    def bind_phone(self, token, code, phone):
+        self.fake.add_phone_code(code, phone)
+        response = self.request(
+            'POST', '/me/phone', token, json={'code': code})
+        self.assertEqual(response.status_code, 200, response.get_data())
+        return check_response(response, '/me/phone', 'post')['member']
+
+    def test_login_then_phone_finds_store_member(self):
+        "A store member who logs in with WeChat is the same member (story 5)"
+        login = self.login('login-lina', 'o-lina', 'u-lina')
+        self.assertFalse(login['member'])
+        response = self.request('GET', '/me', login['token'])
+        self.assertIsNone(check_response(response, '/me', 'get')['member'])
+
+        member = self.bind_phone(
+            login['token'], 'phone-lina', '+86 13700137000')
+        self.assertEqual(member['name'], "李娜")
+        self.assertEqual(member['join_channel'], 'pos')
+
+        again = self.login('login-lina-2', 'o-lina', 'u-lina')
+        self.assertTrue(again['member'])
+        response = self.request('GET', '/me', again['token'])
+        self.assertEqual(
+            check_response(response, '/me', 'get')['member']['number'],
+            member['number'])
+
+    def test_phone_merges_mall_member(self):
+        "A mall member who binds a store member's phone becomes that member"
+        login = self.login('login-two', 'o-two')
+        first = self.bind_phone(login['token'], 'phone-a', '+86 13900139011')
+        self.assertEqual(first['join_channel'], 'mall')
+        store = self.bind_phone(login['token'], 'phone-b', '+86 13800138000')
+        self.assertEqual(store['name'], "张伟")
+        with Transaction().start(DB_NAME, 0):
+            pool = Pool()
+            Party = pool.get('party.party')
+            Identity = pool.get('party.wechat_identity')
+            merged, = Party.search([
+                    ('member_number', '=', first['number']),
+                    ('active', '=', False)])
+            self.assertEqual(merged.replaced_by.id, self.member_id)
+            identity, = Identity.search([('openid', '=', 'o-two')])
+            self.assertEqual(identity.party.id, self.member_id)
+
+    def test_login_refused(self):
+        "Unknown, reused and missing codes and unknown shops are refused"
+        self.login('login-once', 'o-once')
+        for body, status, code in [
+                ({'shop': self.shop_id, 'code': 'login-once'}, 401,
+                    'invalid_wechat_code'),
+                ({'shop': self.shop_id, 'code': 'nope'}, 401,
+                    'invalid_wechat_code'),
+                ({'shop': 9999, 'code': 'x'}, 404, 'shop_not_found'),
+                ({'shop': self.shop_id}, 400, 'invalid_request'),
+                ({'shop': 'one', 'code': 'x'}, 400, 'invalid_request'),
+                ]:
+            with self.subTest(body=body):
+                response = self.request('POST', '/login', json=body)
+                self.assertEqual(response.status_code, status)
+                data = check_response(response, '/login', 'post')
+                self.assertEqual(data['code'], code)
+
+    def test_phone_code_refused(self):
+        login = self.login('login-three', 'o-three')
+        response = self.request(
+            'POST', '/me/phone', login['token'], json={'code': 'forged'})
+        self.assertEqual(response.status_code, 401)
+        data = check_response(response, '/me/phone', 'post')
+        self.assertEqual(data['code'], 'invalid_wechat_code')
 
 
 del RouteTestCase
