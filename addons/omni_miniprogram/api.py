@@ -100,6 +100,9 @@ class ApiRequest:
     def _query(self):
         query = {}
         for parameter in self.operation.get('parameters', []):
+            if '$ref' in parameter:
+                parameter = OPENAPI['components']['parameters'][
+                    parameter['$ref'].rsplit('/', 1)[1]]
             if parameter['in'] != 'query':
                 continue
             name = parameter['name']
@@ -165,7 +168,8 @@ def validate(value, schema):
 def route(path, method='GET', auth=True):
     """Register an API operation that the OpenAPI document describes at
     path and method; the function gets an ApiRequest and returns the JSON
-    data or a (data, status) pair"""
+    data or a (data, status) pair.  auth is True, False or 'optional' (a
+    session is used when the request has one)"""
     def decorator(func):
         operation = OPENAPI['paths'][openapi_path(path)][method.lower()]
         ROUTES[(method, openapi_path(path))] = func
@@ -227,10 +231,10 @@ def dispatch(request, database_name, func, operation, path_args, auth,
                 api_request = ApiRequest(
                     request, pool, operation, path_args)
                 context = {}
-                if auth:
+                authorization = request.headers.get('Authorization')
+                if auth is True or (auth == 'optional' and authorization):
                     Session = pool.get('web.shop.mp_session')
-                    api_request.session = Session.authenticate(
-                        request.headers.get('Authorization'))
+                    api_request.session = Session.authenticate(authorization)
                     context['company'] = api_request.shop.company.id
                 with transaction.set_context(context):
                     result = func(api_request)

@@ -8,7 +8,7 @@ from trytond.wsgi import app
 from trytond.modules.omni_member_hub.exceptions import MemberError, MobileError
 from trytond.modules.omni_member_hub.party import mask_mobile
 
-from . import wechat
+from . import catalog, wechat
 from .api import (
     API_PREFIX,
     OPENAPI,
@@ -154,6 +154,90 @@ def update_me(request):
     member.name = request.body['name'].strip()
     member.save()
     return me_data(request)
+
+
+@route('/catalog/categories', auth='optional')
+def categories(request):
+    shop = catalog.public_shop(request)
+    return {'items': [{
+                'id': c.id,
+                'name': c.name,
+                'parent': c.parent.id if c.parent else None,
+                } for c in shop.categories]}
+
+
+@route('/catalog/products', auth='optional')
+def products(request):
+    "List the published products, a page at a time"
+    Product = request.pool.get('product.product')
+    Availability = request.pool.get('stock.availability')
+    shop = catalog.public_shop(request)
+    query = request.query
+    domain = [('web_shops', '=', shop.id), ('salable', '=', True)]
+    if query.get('category'):
+        domain.append(('categories_all', '=', query['category']))
+    if query.get('q'):
+        domain.append(('rec_name', 'ilike', '%' + query['q'] + '%'))
+    page, per_page = query.get('page', 1), query.get('per_page', 20)
+    total = Product.search_count(domain)
+    items = Product.search(
+        domain, offset=(page - 1) * per_page, limit=per_page,
+        order=[('name', 'ASC'), ('id', 'ASC')])
+    stores = catalog.store_availability(
+        shop, items, query.get('lat'), query.get('lon'))
+    return {
+        'items': [catalog.product_summary(shop, p, stores[p.id])
+            for p in items],
+        'page': page,
+        'per_page': per_page,
+        'total': total,
+        'stock_version': Availability.current_version(),
+        }
+
+
+@route('/catalog/products/<int:product>', auth='optional')
+def product(request):
+    "A product with its availability in each store, nearest first"
+    Availability = request.pool.get('stock.availability')
+    shop = catalog.public_shop(request)
+    product = catalog.published_product(shop, request.path['product'])
+    stores = catalog.store_availability(
+        shop, [product], request.query.get('lat'),
+        request.query.get('lon'))[product.id]
+    return dict(
+        catalog.product_summary(shop, product, stores),
+        description=product.web_shop_description or '',
+        unit=product.default_uom.symbol,
+        nearby_radius_km=shop.nearby_radius,
+        stores=stores,
+        stock_version=Availability.current_version())
+
+
+@route('/catalog/stock', auth='optional')
+def stock_changes(request):
+    """The availability that changed in the shop's stores since a stock
+    version, for a cheap refresh"""
+    Availability = request.pool.get('stock.availability')
+    shop = catalog.public_shop(request)
+    version = Availability.current_version()
+    changes = Availability.changes_since(request.query['since'])
+    storage = Availability.storage_children(list(shop.warehouses))
+    store_of = {
+        location: store for store, locations in storage.items()
+        for location in locations}
+    touched = {
+        (c.product.id, store_of[c.location.id]) for c in changes
+        if c.location.id in store_of}
+    figures = Availability.get(
+        {p for p, _ in touched}, {s for _, s in touched})
+    return {
+        'version': version,
+        'changes': [{
+                'product': product,
+                'store': store,
+                'available': figures[(product, store)][2],
+                } for product, store in sorted(touched)],
+        }
 
 
 @app.route(API_PREFIX + '/<path:rest>',

@@ -3,6 +3,7 @@
 """The mall API's plumbing, driven over HTTP as the mini-program calls it."""
 import datetime
 import json
+from decimal import Decimal
 
 from trytond import config
 from trytond.pool import Pool
@@ -60,7 +61,60 @@ class ApiTestCase(RouteTestCase):
             expired, cls.expired_token = Session.open(shop, 'o-old')
             expired.expires_at = datetime.datetime(2020, 1, 1)
             expired.save()
+            cls.setUpCatalog(shop)
             transaction.commit()
+
+    @classmethod
+    def setUpCatalog(cls, shop):
+        "Publish a tea stocked in two stores 2.9 km apart"
+        pool = Pool()
+        Category = pool.get('product.category')
+        Inventory = pool.get('stock.inventory')
+        Location = pool.get('stock.location')
+        ModelData = pool.get('ir.model.data')
+        Template = pool.get('product.template')
+        unit = ModelData.get_id('product', 'uom_unit')
+        category = Category(name="普洱")
+        category.save()
+        template, hidden = Template.create([{
+                    'name': name, 'type': 'goods', 'salable': True,
+                    'default_uom': unit, 'sale_uom': unit,
+                    'gross_price': Decimal('300'),
+                    'categories': [('add', [category.id])],
+                    'web_shop_description': "云南勐海",
+                    'products': [('create', [{}])],
+                    } for name in ["2019 老班章", "Unpublished"]])
+        cls.tea_id = template.products[0].id
+        cls.hidden_id = hidden.products[0].id
+        stores = []
+        for code, lat, lon, quantity in [
+                ('WL', '30.2590', '120.1300', 2),
+                ('CJ', '30.2420', '120.1600', 5)]:
+            zones = Location.create([{'name': code + z, 'type': 'storage'}
+                    for z in ['-IN', '-OUT', '-STO']])
+            store, = Location.create([{
+                        'name': code, 'code': code, 'type': 'warehouse',
+                        'latitude': Decimal(lat), 'longitude': Decimal(lon),
+                        'input_location': zones[0].id,
+                        'output_location': zones[1].id,
+                        'storage_location': zones[2].id,
+                        'lost_found_location': ModelData.get_id(
+                            'stock', 'location_lost_found'),
+                        }])
+            Location.write(zones, {'parent': store.id})
+            stores.append(store)
+            inventory, = Inventory.create([{
+                        'location': zones[2].id,
+                        'lines': [('create', [{
+                                        'product': cls.tea_id,
+                                        'quantity': quantity}])],
+                        }])
+            Inventory.confirm([inventory])
+        cls.store_ids = [s.id for s in stores]
+        shop.warehouses = stores
+        shop.products = [cls.tea_id]
+        shop.categories = [category]
+        shop.save()
 
     def request(self, method, path, token=None, **kwargs):
         headers = kwargs.pop('headers', {})
@@ -265,6 +319,76 @@ class ApiTestCase(RouteTestCase):
         self.assertEqual(response.status_code, 401)
         data = check_response(response, '/me/phone', 'post')
         self.assertEqual(data['code'], 'invalid_wechat_code')
+
+    def test_catalog(self):
+        "Browse the catalog without logging in, near the West Lake store"
+        response = self.request('GET', '/catalog/categories?shop=%s' % (
+                self.shop_id))
+        data = check_response(response, '/catalog/categories', 'get')
+        self.assertEqual([c['name'] for c in data['items']], ["普洱"])
+
+        response = self.request(
+            'GET', '/catalog/products?shop=%s&lat=30.26&lon=120.13' % (
+                self.shop_id))
+        data = check_response(response, '/catalog/products', 'get')
+        item, = data['items']
+        self.assertEqual(data['total'], 1)
+        self.assertEqual(item['price'], '300.00')
+        self.assertEqual(item['pickup_price'], '270.00')
+        self.assertEqual(item['available'], 7)
+        self.assertTrue(item['nearby_stock'])
+
+        response = self.request(
+            'GET', '/catalog/products/%s?shop=%s&lat=30.26&lon=120.13' % (
+                self.tea_id, self.shop_id))
+        data = check_response(
+            response, '/catalog/products/{product}', 'get')
+        self.assertEqual(
+            [(s['id'], s['available']) for s in data['stores']],
+            list(zip(self.store_ids, [2, 5], strict=True)))
+        self.assertLess(data['stores'][0]['distance_km'], 0.2)
+        self.assertEqual(data['description'], "云南勐海")
+
+        far = self.request(
+            'GET', '/catalog/products?shop=%s&lat=31.23&lon=121.47' % (
+                self.shop_id))
+        data = check_response(far, '/catalog/products', 'get')
+        self.assertFalse(data['items'][0]['nearby_stock'])
+
+    def test_catalog_refused(self):
+        "Unpublished products, unknown shops and bad parameters get a 4xx"
+        for path, status, code in [
+                ('/catalog/products/%s?shop=%s' % (
+                        self.hidden_id, self.shop_id), 404,
+                    'product_not_found'),
+                ('/catalog/products?shop=999', 404, 'shop_not_found'),
+                ('/catalog/products', 404, 'shop_not_found'),
+                ('/catalog/products?shop=%s&per_page=1000' % self.shop_id,
+                    400, 'invalid_request'),
+                ('/catalog/products?shop=%s&lat=north' % self.shop_id,
+                    400, 'invalid_request'),
+                ('/catalog/stock?shop=%s' % self.shop_id, 400,
+                    'invalid_request'),
+                ]:
+            with self.subTest(path=path):
+                response = self.request('GET', path)
+                self.assertEqual(response.status_code, status)
+                self.assertEqual(
+                    json.loads(response.get_data())['code'], code)
+
+    def test_stock_changes(self):
+        "The client refreshes only what changed since its stock version"
+        response = self.request(
+            'GET', '/catalog/stock?shop=%s&since=0' % self.shop_id)
+        data = check_response(response, '/catalog/stock', 'get')
+        self.assertEqual(
+            {(c['store'], c['available']) for c in data['changes']},
+            set(zip(self.store_ids, [2, 5], strict=True)))
+        response = self.request(
+            'GET', '/catalog/stock?shop=%s&since=%s' % (
+                self.shop_id, data['version']))
+        self.assertEqual(
+            check_response(response, '/catalog/stock', 'get')['changes'], [])
 
 
 del RouteTestCase
