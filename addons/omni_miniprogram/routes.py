@@ -1,6 +1,8 @@
 # This file is part of Omni Retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
+import datetime
 import re
+import time
 
 from trytond.protocols.wrappers import Response, with_pool, with_transaction
 from trytond.wsgi import app
@@ -154,6 +156,20 @@ def update_me(request):
     member.name = request.body['name'].strip()
     member.save()
     return me_data(request)
+
+
+@route('/me/code')
+def member_code(request):
+    """The rotating code the member shows at the till, as QR code and
+    barcode; the client asks again before it expires"""
+    member = request.session.require_member()
+    code, expires_at = member.member_code()
+    return {
+        'code': code,
+        'expires_at': datetime.datetime.fromtimestamp(
+            expires_at, datetime.UTC).isoformat(),
+        'refresh_in': max(1, int(expires_at - time.time()) - 5),
+        }
 
 
 @route('/catalog/categories', auth='optional')

@@ -148,6 +148,18 @@ class ApiTestCase(RouteTestCase):
         self.assertEqual(data['member']['name'], "张伟")
         self.assertEqual(data['member']['mobile'], '+86138****8000')
 
+    def test_member_code(self):
+        "The member code from the API identifies the member at the till"
+        response = self.request('GET', '/me/code', self.token)
+        data = check_response(response, '/me/code', 'get')
+        self.assertLessEqual(data['refresh_in'], 60)
+        with Transaction().start(DB_NAME, 0):
+            Party = Pool().get('party.party')
+            self.assertEqual(
+                Party.identify_member(data['code']).id, self.member_id)
+        response = self.request('GET', '/me/code', self.guest_token)
+        self.assertEqual(response.status_code, 403)
+
     def test_guest(self):
         "Before the phone is bound there is no member and no member change"
         response = self.request('GET', '/me', self.guest_token)
