@@ -3,8 +3,10 @@
 
 from trytond.tests.test_tryton import ModuleTestCase
 
+from trytond.modules.omni_inventory_bridge.tests.tools import StackMixin
 
-class OmniInsightsTestCase(ModuleTestCase):
+
+class OmniInsightsTestCase(StackMixin, ModuleTestCase):
     "Test Omni Insights module"
     module = 'omni_insights'
 

@@ -3,7 +3,12 @@
 """Set-up helpers shared by the concurrency tests and the benchmarks, which
 commit their own transactions on a database of their own."""
 from trytond.pool import Pool
-from trytond.tests.test_tryton import DB_NAME
+from trytond.tests.test_tryton import (
+    DB_NAME,
+    _DBTestCase,
+    activate_module,
+    drop_db,
+)
 from trytond.transaction import Transaction
 
 from trytond.modules.company.tests import create_company
@@ -50,3 +55,16 @@ def create_stock(context, name, quantities, **values):
         Inventory.confirm(inventories)
         return product.id, dict(zip(
                 map(int, locations), quantities.values(), strict=True))
+
+
+class StackMixin:
+    """Activate every Omni module for the test case, so that all test cases
+    and scenarios share one cached database instead of one per module"""
+    stack = 'omni_insights'
+
+    @classmethod
+    def setUpClass(cls):
+        # Skip _DBTestCase, which activates only cls.module
+        super(_DBTestCase, cls).setUpClass()
+        drop_db()
+        activate_module([cls.stack])

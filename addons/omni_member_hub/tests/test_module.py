@@ -3,6 +3,7 @@
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 
+from trytond.modules.omni_inventory_bridge.tests.tools import StackMixin
 from trytond.modules.omni_member_hub.exceptions import (
     MemberError,
     MobileError,
@@ -10,7 +11,7 @@ from trytond.modules.omni_member_hub.exceptions import (
 from trytond.modules.omni_member_hub.party import normalize_mobile
 
 
-class OmniMemberHubTestCase(ModuleTestCase):
+class OmniMemberHubTestCase(StackMixin, ModuleTestCase):
     "Test Omni Member Hub module"
     module = 'omni_member_hub'
 

@@ -33,7 +33,8 @@ def check_response(response, path, method):
 
 class ApiTestCase(RouteTestCase):
     "Test the mall API plumbing and the login"
-    module = 'omni_miniprogram'
+    # The whole stack, whose cached database every test case shares
+    module = 'omni_insights'
 
     @classmethod
     def setUpClass(cls):

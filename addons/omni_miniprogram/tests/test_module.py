@@ -3,8 +3,10 @@
 
 from trytond.tests.test_tryton import ModuleTestCase
 
+from trytond.modules.omni_inventory_bridge.tests.tools import StackMixin
 
-class OmniMiniprogramTestCase(ModuleTestCase):
+
+class OmniMiniprogramTestCase(StackMixin, ModuleTestCase):
     "Test Omni Mini-Program module"
     module = 'omni_miniprogram'
 

@@ -3,8 +3,10 @@
 
 from trytond.tests.test_tryton import ModuleTestCase
 
+from trytond.modules.omni_inventory_bridge.tests.tools import StackMixin
 
-class OmniO2oPickupTestCase(ModuleTestCase):
+
+class OmniO2oPickupTestCase(StackMixin, ModuleTestCase):
     "Test Omni O2O Pickup module"
     module = 'omni_o2o_pickup'
 
