@@ -21,7 +21,7 @@ from decimal import Decimal
 import pytest
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
-from trytond.transaction import Transaction, TransactionError
+from trytond.transaction import Transaction
 
 from trytond.modules.account.tests import create_chart
 from trytond.modules.omni_inventory_bridge.exceptions import (
@@ -31,6 +31,7 @@ from trytond.modules.omni_inventory_bridge.exceptions import (
 from trytond.modules.omni_inventory_bridge.tests.tools import (
     create_stock,
     create_tea_company,
+    run,
 )
 
 pytestmark = pytest.mark.skipif(
@@ -87,19 +88,6 @@ def stock():
     yield context, product, locations, (
         [(t.id, threading.Lock()) for t in terminals], method.id)
     drop_db()
-
-
-def run(context, func):
-    """Run func in a new transaction; like Tryton's dispatcher, start it
-    again with the record locks that a strict sequence asks for"""
-    extras = {}
-    while True:
-        try:
-            with Transaction().start(
-                    DB_NAME, 0, context=context, **extras):
-                return func()
-        except TransactionError as error:
-            error.fix(extras)
 
 
 def available_at(product, location):

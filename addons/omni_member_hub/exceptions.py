@@ -10,3 +10,11 @@ class MobileError(ValidationError):
 
 class MemberError(UserError):
     pass
+
+
+class CouponError(UserError):
+    pass
+
+
+class CampaignError(UserError):
+    pass

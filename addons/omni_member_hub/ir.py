@@ -12,4 +12,5 @@ class Cron(metaclass=PoolMeta):
         cls.method.selection.extend([
                 ('member.notification|send_queued',
                     "Send Queued Member Notifications"),
+                ('member.target_campaign|run', "Run Targeted Campaigns"),
                 ])

@@ -76,7 +76,7 @@ class Notification(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def _get_origins(cls):
-        return []
+        return ['member.target_campaign.issue']
 
     @classmethod
     def get_origins(cls):

@@ -1,9 +1,14 @@
 # This file is part of Omni Retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
+from decimal import Decimal
+
+from trytond.i18n import gettext
 from trytond.model import ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.wizard import Button, StateTransition, StateView, Wizard
+
+from .exceptions import CouponError
 
 
 class POS(metaclass=PoolMeta):
@@ -29,6 +34,17 @@ class POSSale(metaclass=PoolMeta):
             'readonly': Eval('state') != 'open',
             },
         help="The member who buys, identified by the member code.")
+    coupon = fields.Many2One(
+        'sale.promotion.coupon.number', "Coupon", readonly=True,
+        help="The coupon whose discount is on the sale, "
+        "redeemed when the sale is done.")
+    member_coupons = fields.Function(fields.Many2Many(
+            'sale.promotion.coupon.number', None, None, "Member's Coupons",
+            states={
+                'invisible': ~Eval('member') | (Eval('state') != 'open'),
+                },
+            help="The member's coupons usable at the POS."),
+        'get_member_coupons')
 
     @classmethod
     def __setup__(cls):
@@ -38,7 +54,64 @@ class POSSale(metaclass=PoolMeta):
                     'invisible': Eval('state') != 'open',
                     'depends': ['state'],
                     },
+                'apply_coupon': {
+                    'invisible': Eval('state') != 'open',
+                    'depends': ['state'],
+                    },
                 })
+
+    @classmethod
+    def copy(cls, sales, default=None):
+        default = default.copy() if default else {}
+        default.setdefault('coupon')
+        return super().copy(sales, default=default)
+
+    def get_member_coupons(self, name):
+        Number = Pool().get('sale.promotion.coupon.number')
+        if self.member and self.state == 'open':
+            return [n.id for n in Number.usable_by(self.member, 'pos')]
+        return []
+
+    @property
+    def coupon_base(self):
+        "The amount the coupon's minimum and discount apply to"
+        return sum(
+            (line.gross_amount for line in self.lines
+                if not line.is_coupon_discount),
+            Decimal(0))
+
+    @classmethod
+    @ModelView.button_action('omni_member_hub.wizard_pos_apply_coupon')
+    def apply_coupon(cls, sales):
+        pass
+
+    def set_coupon(self, number):
+        """Put the number's discount on the sale as one negative line of
+        the configured discount product, in place of any other coupon"""
+        pool = Pool()
+        Configuration = pool.get('sale.configuration')
+        Line = pool.get('sale.point.sale.line')
+        product = Configuration(1).coupon_discount_product
+        if not product:
+            raise CouponError(gettext(
+                    'omni_member_hub.msg_coupon_discount_product_missing'))
+        number.check_use(self.member, 'pos', self.coupon_base)
+        discount = number.get_discount(self.coupon_base)
+        self.clear_coupon()
+        Line.create([{
+                    'sale': self.id,
+                    'product': product.id,
+                    'quantity': -1,
+                    'unit_list_price': discount,
+                    'unit_gross_price': discount,
+                    }])
+        self.__class__.write([self], {'coupon': number.id})
+
+    def clear_coupon(self):
+        Line = Pool().get('sale.point.sale.line')
+        Line.delete([
+                line for line in self.lines if line.is_coupon_discount])
+        self.__class__.write([self], {'coupon': None})
 
     @classmethod
     @ModelView.button_action('omni_member_hub.wizard_pos_identify_member')
@@ -49,6 +122,36 @@ class POSSale(metaclass=PoolMeta):
     def set_member(cls, sales, member):
         "Make member the buyer of the open sales"
         cls.write(sales, {'member': member.id})
+        for sale in sales:
+            # A coupon scanned before belongs to someone else
+            if sale.coupon and sale.coupon.party not in {None, member}:
+                sale.clear_coupon()
+
+    @classmethod
+    def do(cls, sales):
+        pool = Pool()
+        Redemption = pool.get('sale.promotion.coupon.redemption')
+        for sale in sales:
+            if sale.coupon:
+                Redemption.redeem(
+                    sale.coupon, sale.member, 'pos', sale.point.store, sale,
+                    sale.coupon_base)
+        super().do(sales)
+
+    @classmethod
+    def open(cls, sales):
+        Redemption = Pool().get('sale.promotion.coupon.redemption')
+        Redemption.restore(sales)
+        super().open(sales)
+
+
+class POSSaleLine(metaclass=PoolMeta):
+    __name__ = 'sale.point.sale.line'
+
+    @property
+    def is_coupon_discount(self):
+        Configuration = Pool().get('sale.configuration')
+        return self.product == Configuration(1).coupon_discount_product
 
 
 class POSIdentifyMember(Wizard):
@@ -77,3 +180,49 @@ class POSIdentifyMemberStart(ModelView):
         "Member Code", required=True,
         help="Scan the code shown in the mini-program, "
         "or type the number on the member's card.")
+
+
+class POSApplyCoupon(Wizard):
+    "Apply Coupon at POS"
+    __name__ = 'sale.point.sale.apply_coupon'
+    start = StateView(
+        'sale.point.sale.apply_coupon.start',
+        'omni_member_hub.pos_apply_coupon_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Apply", 'apply', 'tryton-ok', default=True),
+            ])
+    apply = StateTransition()
+
+    def default_start(self, fields):
+        return {
+            'member_coupons': [c.id for c in self.record.member_coupons],
+            }
+
+    def transition_apply(self):
+        Number = Pool().get('sale.promotion.coupon.number')
+        number = self.start.number
+        if self.start.code:
+            number = Number.find(self.start.code)
+        if not number:
+            raise CouponError(gettext(
+                    'omni_member_hub.msg_coupon_missing'))
+        self.record.set_coupon(number)
+        return 'end'
+
+
+class POSApplyCouponStart(ModelView):
+    "Apply Coupon at POS"
+    __name__ = 'sale.point.sale.apply_coupon.start'
+
+    code = fields.Char(
+        "Coupon Code", help="Scan or type the code of the coupon.")
+    number = fields.Many2One(
+        'sale.promotion.coupon.number', "Member's Coupon",
+        domain=[('id', 'in', Eval('member_coupons', []))],
+        states={
+            'invisible': ~Eval('member_coupons'),
+            },
+        help="One of the coupons of the identified member.")
+    member_coupons = fields.Many2Many(
+        'sale.promotion.coupon.number', None, None, "Member's Coupons",
+        readonly=True)

@@ -3,8 +3,10 @@
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 
+from trytond.modules.company.tests import create_company, set_company
 from trytond.modules.omni_inventory_bridge.tests.tools import StackMixin
 from trytond.modules.omni_member_hub.exceptions import (
+    CouponError,
     MemberError,
     MobileError,
 )
@@ -97,6 +99,48 @@ class OmniMemberHubTestCase(StackMixin, ModuleTestCase):
 
         Notification.send_queued()
         self.assertEqual(first.state, 'queued')
+
+    @with_transaction()
+    def test_coupon_redemption(self):
+        "A number is used once until its redemption is reversed"
+        pool = Pool()
+        Coupon = pool.get('sale.promotion.coupon')
+        Number = pool.get('sale.promotion.coupon.number')
+        Party = pool.get('party.party')
+        Promotion = pool.get('sale.promotion')
+        Redemption = pool.get('sale.promotion.coupon.redemption')
+        Sale = pool.get('sale.sale')
+        company = create_company()
+        with set_company(company):
+            member = Party.register_member('13800138000', "A")
+            other = Party.register_member('13900139000', "B")
+            promotion, = Promotion.create([{
+                        'name': "满100减20", 'formula': 'unit_price',
+                        'amount': 100, 'currency': company.currency.id,
+                        }])
+            coupon, = Coupon.create([{
+                        'promotion': promotion.id, 'discount_amount': 20,
+                        'limit_per_member': 1,
+                        }])
+            number = Coupon.claim(member, coupon)
+            self.assertEqual(
+                Coupon.push(coupon, [member, other])[0].party, other)
+            self.assertEqual(Number.usable_by(member, 'pos', 100), [number])
+
+            with self.assertRaisesRegex(CouponError, "another member"):
+                Redemption.redeem(number, other, 'mall')
+            with self.assertRaisesRegex(CouponError, "at least"):
+                Redemption.redeem(number, member, 'mall', amount=99)
+            sale = Sale(party=member)
+            sale.save()
+            first = Redemption.redeem(number, member, 'mall', origin=sale)
+            with self.assertRaisesRegex(CouponError, "already been used"):
+                Redemption.redeem(number, member, 'mall')
+
+            Redemption.restore([sale])
+            self.assertEqual(first.state, 'reversed')
+            second = Redemption.redeem(number, member, 'pos')
+            self.assertEqual(Number(number.id).redemption, second)
 
 
 del ModuleTestCase
