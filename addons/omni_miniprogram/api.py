@@ -67,10 +67,13 @@ def json_response(data, status=HTTPStatus.OK, headers=None):
         content_type='application/json; charset=utf-8')
 
 
-def error_response(error, messages=None):
+def error_response(error):
+    "Answer the error, with its messages when a database is at hand"
     body = {'code': error.code}
-    body.update(messages or {
-            'message': error.code, 'message_en': error.code})
+    if Transaction().database:
+        body.update(error.messages())
+    else:
+        body.update({'message': error.code, 'message_en': error.code})
     if error.details is not None:
         body['details'] = error.details
     headers = {'WWW-Authenticate': 'Bearer'} if error.status == 401 else None
@@ -210,7 +213,7 @@ def refuse(database_name, error):
     with Transaction().start(
             database_name, 0, readonly=True,
             context={'language': 'zh_CN'}):
-        return error_response(error, error.messages())
+        return error_response(error)
 
 
 def dispatch(request, database_name, func, operation, path_args, auth,
@@ -248,22 +251,21 @@ def dispatch(request, database_name, func, operation, path_args, auth,
                     attempt += 1
                     continue
                 logger.warning("API %s failed", request.path, exc_info=True)
-                return error_response(
-                    ApiError(503, 'busy'), ApiError(503, 'busy').messages())
+                return error_response(ApiError(503, 'busy'))
             except ApiError as error:
                 transaction.rollback()
-                return error_response(error, error.messages())
+                return error_response(error)
             except (UserError, UserWarning) as exception:
                 transaction.rollback()
                 error = ApiError(
                     400, 'rejected', 'msg_api_rejected',
                     reason=exception.message)
-                return error_response(error, error.messages())
+                return error_response(error)
             except Exception:
                 transaction.rollback()
                 logger.exception("API %s failed", request.path)
                 error = ApiError(500, 'internal_error')
-                return error_response(error, error.messages())
+                return error_response(error)
             transaction.commit()
         break
     status = HTTPStatus.OK
