@@ -170,23 +170,22 @@ class Replace(metaclass=PoolMeta):
         Party = Pool().get('party.party')
         if not source.member_number:
             return
-        if not survivor.member_number:
-            values = {f: getattr(source, f) for f in MEMBER_FIELDS}
-            values['member_join_store'] = (
+        join = {
+            'member_join_channel': source.member_join_channel,
+            'member_join_store': (
                 source.member_join_store.id
-                if source.member_join_store else None)
+                if source.member_join_store else None),
+            'member_joined_at': source.member_joined_at,
+            }
+        if not survivor.member_number:
+            values = dict(join,
+                member_number=source.member_number,
+                member_mobile=source.member_mobile)
             Party.write([source], {f: None for f in MEMBER_FIELDS})
             Party.write([survivor], values)
-            return
-        if (source.member_joined_at and survivor.member_joined_at
+        elif (source.member_joined_at and survivor.member_joined_at
                 and source.member_joined_at < survivor.member_joined_at):
-            Party.write([survivor], {
-                    'member_join_channel': source.member_join_channel,
-                    'member_join_store': (
-                        source.member_join_store.id
-                        if source.member_join_store else None),
-                    'member_joined_at': source.member_joined_at,
-                    })
+            Party.write([survivor], join)
 
 
 class MemberDuplicate(ModelSQL, ModelView):
