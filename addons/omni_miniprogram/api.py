@@ -168,11 +168,15 @@ def validate(value, schema):
             details={'field': field, 'rule': error.validator}, field=field)
 
 
-def route(path, method='GET', auth=True):
+def route(path, method='GET', auth=True, readonly=None):
     """Register an API operation that the OpenAPI document describes at
     path and method; the function gets an ApiRequest and returns the JSON
     data or a (data, status) pair.  auth is True, False or 'optional' (a
-    session is used when the request has one)"""
+    session is used when the request has one).  GET operations run in a
+    read-only transaction unless readonly is False."""
+    if readonly is None:
+        readonly = method in {'GET', 'HEAD'}
+
     def decorator(func):
         operation = OPENAPI['paths'][openapi_path(path)][method.lower()]
         ROUTES[(method, openapi_path(path))] = func
@@ -185,7 +189,7 @@ def route(path, method='GET', auth=True):
             started = time.monotonic()
             response = dispatch(
                 request, database_name, func, operation, path_args, auth,
-                method)
+                readonly)
             logger.info(
                 "%s %s %s %.1f ms", method, path, response.status_code,
                 (time.monotonic() - started) * 1000)
@@ -217,11 +221,10 @@ def refuse(database_name, error):
 
 
 def dispatch(request, database_name, func, operation, path_args, auth,
-        method):
+        readonly):
     pool = open_pool(database_name)
     if pool is None:
         return error_response(ApiError(404, 'database_not_found'))
-    readonly = method in {'GET', 'HEAD'}
     extras = {}
     retries = config.getint('database', 'retry')
     attempt = 0

@@ -158,7 +158,8 @@ def update_me(request):
     return me_data(request)
 
 
-@route('/me/code')
+# The member's code secret is created on first use
+@route('/me/code', readonly=False)
 def member_code(request):
     """The rotating code the member shows at the till, as QR code and
     barcode; the client asks again before it expires"""

@@ -48,9 +48,11 @@ class ApiTestCase(RouteTestCase):
         Party = pool.get('party.party')
         Session = pool.get('web.shop.mp_session')
         Shop = pool.get('web.shop')
-        company = create_company()
-        with set_company(company), Transaction().new_transaction(
-                _lock_tables=[Party._table]) as transaction:
+        # The outer transaction must not write party_party, which the
+        # new one locks
+        with Transaction().new_transaction(
+                _lock_tables=[Party._table]) as transaction, \
+                set_company(create_company()):
             shop = Shop(name="Tea Mall", **cls.fake.shop_values())
             shop.save()
             member = Party.register_member('13800138000', "张伟", 'mall')
