@@ -10,3 +10,11 @@ class MobileError(ValidationError):
 
 class MemberError(UserError):
     pass
+
+
+class PointsError(UserError):
+    pass
+
+
+class PointsValidationError(ValidationError):
+    pass

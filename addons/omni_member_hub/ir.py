@@ -12,4 +12,6 @@ class Cron(metaclass=PoolMeta):
         cls.method.selection.extend([
                 ('member.notification|send_queued',
                     "Send Queued Member Notifications"),
+                ('member.points.entry|expire', "Expire Member Points"),
+                ('member.tier|downgrade_members', "Downgrade Member Tiers"),
                 ])
