@@ -268,6 +268,16 @@ class PointsEntry(AppendOnlyMixin, ModelSQL, ModelView):
             Decimal('0.01'), rounding=ROUND_DOWN)
 
     @classmethod
+    def check_cap(cls, amount, order_amount):
+        "Raise PointsError when points may not pay amount of the order"
+        cap = cls.redeem_cap(order_amount)
+        if amount > cap:
+            raise PointsError(gettext(
+                    'omni_member_hub.msg_points_cap',
+                    amount=Decimal(amount).quantize(Decimal('0.01')),
+                    cap=cap))
+
+    @classmethod
     def redeemable(cls, member, order_amount):
         """Return the most points the member may spend on an order of
         order_amount yuan"""

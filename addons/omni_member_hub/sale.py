@@ -104,11 +104,7 @@ class Sale(metaclass=PoolMeta):
                     sale=sale.rec_name))
         order_amount = sale.total_amount
         if points > Entry.redeemable(sale.party, order_amount):
-            cap = Entry.redeem_cap(order_amount)
-            if Entry.points_value(points) > cap:
-                raise PointsError(gettext(
-                        'omni_member_hub.msg_points_cap',
-                        amount=Entry.points_value(points), cap=cap))
+            Entry.check_cap(Entry.points_value(points), order_amount)
         entry = Entry.redeem(
             sale.party, points, sale.member_channel,
             store=sale.warehouse, origin=sale)

@@ -179,11 +179,7 @@ class POSPayment(metaclass=PoolMeta):
                 raise PointsError(gettext(
                         'omni_member_hub.msg_points_payment_positive',
                         sale=sale.rec_name))
-            cap = Entry.redeem_cap(sale.total)
-            if sale.amount_paid_by_points > cap:
-                raise PointsError(gettext(
-                        'omni_member_hub.msg_points_cap',
-                        amount=sale.amount_paid_by_points, cap=cap))
+            Entry.check_cap(sale.amount_paid_by_points, sale.total)
             Entry.redeem(
                 sale.member, Entry.points_for(payment.amount), 'pos',
                 store=sale.point.store, origin=payment)
