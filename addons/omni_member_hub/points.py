@@ -10,18 +10,19 @@ redemption) allocates negative points to the same awards.  So the
 balance, the sum of the entries, is always the sum of what remains of the
 awards, and never negative.
 
-Every write for a member first updates the member's party row: on
-PostgreSQL, whose transactions read a snapshot (repeatable read), a
-concurrent writer waits for it, and one whose snapshot is older than the
-last points write of the member fails with a serialization error, which
-Tryton's dispatcher and routes retry in a new transaction that sees the
-new balance.  So the check of the balance and the insert are atomic per
-member."""
+Every operation on a member's points first locks the member's party row
+and every entry written updates that row.  On PostgreSQL, whose
+transactions read a snapshot (repeatable read), a concurrent operation
+waits for the lock, and one whose snapshot is older than the last entry
+written for the member fails with a serialization error, which Tryton's
+dispatcher and routes retry in a new transaction that sees the new
+balance; a refused redemption writes nothing and fails no one.  So the
+check of the balance and the insert are atomic per member."""
 import datetime
 from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 
 from dateutil.relativedelta import relativedelta
-from sql import Null
+from sql import For, Null
 from sql.aggregate import Sum
 from sql.conditionals import Case, Coalesce
 from trytond.i18n import gettext
@@ -342,8 +343,20 @@ class PointsEntry(AppendOnlyMixin, ModelSQL, ModelView):
 
     @classmethod
     def lock_member(cls, member):
-        """Serialize the points writes of the member until the end of the
-        transaction, see the module's docstring"""
+        """Serialize the points operations of the member until the end of
+        the transaction, see the module's docstring"""
+        Party = Pool().get('party.party')
+        party = Party.__table__()
+        transaction = Transaction()
+        if transaction.database.has_select_for():
+            cursor = transaction.connection.cursor()
+            cursor.execute(*party.select(
+                    party.id, where=party.id == int(member),
+                    for_=For('UPDATE')))
+
+    @classmethod
+    def _touch_member(cls, member):
+        "Make the operations of the member that wait fail and retry"
         Party = Pool().get('party.party')
         party = Party.__table__()
         cursor = Transaction().connection.cursor()
@@ -364,6 +377,7 @@ class PointsEntry(AppendOnlyMixin, ModelSQL, ModelView):
             member=member, type=type_, points=points, channel=channel,
             date=datetime.datetime.now(), **values)
         entry.save()
+        cls._touch_member(member)
         return entry
 
     @classmethod
