@@ -18,3 +18,11 @@ class CouponError(UserError):
 
 class CampaignError(UserError):
     pass
+
+
+class PointsError(UserError):
+    pass
+
+
+class PointsValidationError(ValidationError):
+    pass

@@ -13,4 +13,6 @@ class Cron(metaclass=PoolMeta):
                 ('member.notification|send_queued',
                     "Send Queued Member Notifications"),
                 ('member.target_campaign|run', "Run Targeted Campaigns"),
+                ('member.points.entry|expire', "Expire Member Points"),
+                ('member.tier|downgrade_members', "Downgrade Member Tiers"),
                 ])

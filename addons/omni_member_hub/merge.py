@@ -113,9 +113,14 @@ class Replace(metaclass=PoolMeta):
     def transition_replace(self):
         pool = Pool()
         Merge = pool.get('party.member.merge')
+        Entry = pool.get('member.points.entry')
+        Tier = pool.get('member.tier')
         source, survivor = self.ask.source, self.ask.destination
         if source.replaced_by == survivor:
             return 'end'
+        # Wait for the points operations of both members in flight
+        for member in sorted([source, survivor], key=int):
+            Entry.lock_member(member)
         moved = self.count_moved(source)
         source_number = source.member_number
         kept = self.contacts_to_keep(source, survivor)
@@ -124,6 +129,7 @@ class Replace(metaclass=PoolMeta):
         for records in kept:
             if records:
                 records[0].__class__.write(records, {'active': True})
+        Tier.update_members([survivor])
         Merge.create([{
                     'source': source.id,
                     'survivor': survivor.id,

@@ -234,3 +234,14 @@ class Configuration(metaclass=PoolMeta):
             return ModelData.get_id('omni_member_hub', 'sequence_member')
         except KeyError:
             return None
+
+
+class Replace(metaclass=PoolMeta):
+    __name__ = 'party.replace'
+
+    @classmethod
+    def fields_to_replace(cls):
+        return super().fields_to_replace() + [
+            ('member.points.entry', 'member'),
+            ('member.tier.history', 'member'),
+            ]

@@ -8,7 +8,9 @@ from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
-from .exceptions import CouponError
+from trytond.modules.product import round_price
+
+from .exceptions import CouponError, PointsError
 
 
 class POS(metaclass=PoolMeta):
@@ -120,28 +122,75 @@ class POSSale(metaclass=PoolMeta):
 
     @classmethod
     def set_member(cls, sales, member):
-        "Make member the buyer of the open sales"
+        "Make member the buyer of the open sales, at the tier's prices"
+        Line = Pool().get('sale.point.sale.line')
         cls.write(sales, {'member': member.id})
         for sale in sales:
             # A coupon scanned before belongs to someone else
             if sale.coupon and sale.coupon.party not in {None, member}:
                 sale.clear_coupon()
+        lines = [
+            line for s in cls.browse(sales) for line in s.lines
+            if not line.is_coupon_discount]
+        for line in lines:
+            line.on_change_product()
+        Line.save(lines)
+
+    @property
+    def amount_paid_by_points(self):
+        return sum(
+            (p.amount for p in self.payments if p.method.points),
+            Decimal(0))
+
+    @property
+    def amount_paid_in_money(self):
+        "The total less what points paid"
+        return self.total - self.amount_paid_by_points
+
+    @property
+    def points_lines(self):
+        "The (product, amount) pairs that earn points"
+        return [(line.product, line.gross_amount) for line in self.lines]
 
     @classmethod
     def do(cls, sales):
         pool = Pool()
         Redemption = pool.get('sale.promotion.coupon.redemption')
+        Entry = pool.get('member.points.entry')
+        Payment = pool.get('sale.point.payment')
+        Tier = pool.get('member.tier')
         for sale in sales:
             if sale.coupon:
                 Redemption.redeem(
                     sale.coupon, sale.member, 'pos', sale.point.store, sale,
                     sale.coupon_base)
         super().do(sales)
+        sales = [s for s in sales if s.member]
+        # Points payments given back by a reopening are spent again
+        Payment.redeem_points([p for s in sales for p in s.payments])
+        Tier.upgrade_members({s.member for s in sales})
+        for sale in sales:
+            store = sale.point.store
+            if sale.total >= 0:
+                Entry.earn(
+                    sale.member, sale.amount_paid_in_money, 'pos',
+                    store=store, origin=sale, lines=sale.points_lines)
+            else:
+                Entry.deduct_return(
+                    sale.member, sale.total, 'pos', store=store,
+                    origin=sale, lines=sale.points_lines)
 
     @classmethod
     def open(cls, sales):
-        Redemption = Pool().get('sale.promotion.coupon.redemption')
+        pool = Pool()
+        Entry = pool.get('member.points.entry')
+        Redemption = pool.get('sale.promotion.coupon.redemption')
         Redemption.restore(sales)
+        for sale in sales:
+            if sale.member and sale.state == 'done':
+                Entry.reverse(sale)
+                for payment in sale.payments:
+                    Entry.reverse(payment)
         super().open(sales)
 
 
@@ -152,6 +201,76 @@ class POSSaleLine(metaclass=PoolMeta):
     def is_coupon_discount(self):
         Configuration = Pool().get('sale.configuration')
         return self.product == Configuration(1).coupon_discount_product
+
+    @fields.depends('sale', '_parent_sale.member')
+    def on_change_product(self):
+        Tier = Pool().get('member.tier')
+        super().on_change_product()
+        member = self.sale.member if self.sale else None
+        discount = Tier.discount_of(member)
+        if discount and self.unit_list_price is not None:
+            digits = self.__class__.unit_gross_price.digits[1]
+            self.unit_list_price = round_price(
+                self.unit_list_price * (1 - discount))
+            self.unit_gross_price = (
+                self.unit_gross_price * (1 - discount)).quantize(
+                    Decimal(1) / 10 ** digits)
+            self.unit_price = self.on_change_with_unit_price()
+            self.amount = self.on_change_with_amount()
+
+
+class POSPaymentMethod(metaclass=PoolMeta):
+    __name__ = 'sale.point.payment.method'
+
+    points = fields.Boolean(
+        "Points",
+        states={
+            'invisible': Eval('cash', False),
+            },
+        help="The member pays with points, at the configured rate.")
+
+    @classmethod
+    def default_points(cls):
+        return False
+
+
+class POSPayment(metaclass=PoolMeta):
+    __name__ = 'sale.point.payment'
+
+    @classmethod
+    def on_modification(cls, mode, payments, field_names=None):
+        Entry = Pool().get('member.points.entry')
+        super().on_modification(mode, payments, field_names=field_names)
+        if mode == 'create':
+            cls.redeem_points(payments)
+        elif mode == 'write' and set(field_names or ()) & {'method', 'amount'}:
+            for payment in payments:
+                Entry.reverse(payment)
+            cls.redeem_points(payments)
+        elif mode == 'delete':
+            for payment in payments:
+                Entry.reverse(payment)
+
+    @classmethod
+    def redeem_points(cls, payments):
+        "Spend the member's points for the points payments"
+        Entry = Pool().get('member.points.entry')
+        for payment in payments:
+            if not payment.method.points:
+                continue
+            sale = payment.sale
+            if not sale.member:
+                raise PointsError(gettext(
+                        'omni_member_hub.msg_points_payment_member',
+                        sale=sale.rec_name))
+            if payment.amount <= 0:
+                raise PointsError(gettext(
+                        'omni_member_hub.msg_points_payment_positive',
+                        sale=sale.rec_name))
+            Entry.check_cap(sale.amount_paid_by_points, sale.total)
+            Entry.redeem(
+                sale.member, Entry.points_for(payment.amount), 'pos',
+                store=sale.point.store, origin=payment)
 
 
 class POSIdentifyMember(Wizard):

@@ -1,5 +1,9 @@
 # This file is part of Omni Retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
+import datetime
+from decimal import Decimal
+
+from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 
@@ -9,6 +13,7 @@ from trytond.modules.omni_member_hub.exceptions import (
     CouponError,
     MemberError,
     MobileError,
+    PointsError,
 )
 from trytond.modules.omni_member_hub.party import normalize_mobile
 
@@ -141,6 +146,110 @@ class OmniMemberHubTestCase(StackMixin, ModuleTestCase):
             self.assertEqual(first.state, 'reversed')
             second = Redemption.redeem(number, member, 'pos')
             self.assertEqual(Number(number.id).redemption, second)
+
+
+    @with_transaction()
+    def test_points_ledger(self):
+        "Redeem takes the oldest-expiring points; the balance stays >= 0"
+        pool = Pool()
+        Party = pool.get('party.party')
+        Entry = pool.get('member.points.entry')
+        Rule = pool.get('member.points.rule')
+        Rule.create([{'channel': 'pos', 'points_per_yuan': Decimal(1)}])
+        member = Party.register_member('13800138000', "A")
+        today = datetime.date.today()
+
+        pos_sale = 'sale.point.sale,1'
+        first = Entry.earn(member, Decimal('123.45'), 'pos', origin=pos_sale)
+        self.assertEqual(first.points, 123)
+        self.assertEqual(
+            Entry.earn(member, Decimal(500), 'pos', origin=pos_sale), first)
+        second = Entry.adjust(member, 50, "goodwill")
+        self.assertEqual(Entry.balance(member), 173)
+
+        redeem = Entry.redeem(member, 100, 'mall', origin='sale.sale,7')
+        self.assertEqual(redeem.points, -100)
+        self.assertEqual(
+            Entry.redeem(member, 100, 'mall', origin='sale.sale,7'), redeem)
+        self.assertEqual(Entry.balance(member), 73)
+        self.assertEqual((first.remaining, second.remaining), (23, 50))
+        with self.assertRaisesRegex(PointsError, "73 points.*100 points"):
+            Entry.redeem(member, 100, 'pos')
+
+        reverse, = Entry.reverse('sale.sale,7')
+        self.assertEqual(reverse.points, 100)
+        self.assertEqual(Entry.reverse('sale.sale,7'), [])
+        self.assertEqual((first.remaining, second.remaining), (123, 50))
+
+        Entry.redeem(member, 150, 'pos')
+        reverse, = Entry.reverse(pos_sale)
+        self.assertEqual(reverse.points, -23)
+        self.assertEqual(Entry.balance(member), 0)
+
+        Entry.adjust(member, 10, "later")
+        Entry.expire(today + datetime.timedelta(days=400))
+        Entry.expire(today + datetime.timedelta(days=400))
+        expired = Entry.search([('type', '=', 'expire')])
+        self.assertEqual([e.points for e in expired], [-10])
+        self.assertEqual(Entry.balance(member), 0)
+        with self.assertRaises(AccessError):
+            Entry.write([first], {'points': 1000})
+        with self.assertRaises(AccessError):
+            Entry.delete([first])
+
+    @with_transaction()
+    def test_points_rule(self):
+        "A rule rounds, multiplies by the tier and excludes products"
+        pool = Pool()
+        Party = pool.get('party.party')
+        Entry = pool.get('member.points.entry')
+        Rule = pool.get('member.points.rule')
+        Tier = pool.get('member.tier')
+        Template = pool.get('product.template')
+        Uom = pool.get('product.uom')
+        unit, = Uom.search([('name', '=', "Unit")])
+        tea, gift = Template.create([{
+                    'name': name, 'default_uom': unit.id,
+                    'products': [('create', [{}])],
+                    } for name in ["Tea", "Gift Card"]])
+        Rule.create([{
+                    'channel': 'mall', 'points_per_yuan': Decimal('1.5'),
+                    'rounding': 'half_up',
+                    'excluded_products': [('add', [gift.products[0].id])],
+                    }])
+        member = Party.register_member('13800138000', "A")
+        gold, = Tier.create([{
+                    'name': "Gold", 'threshold': 0, 'discount': 5,
+                    'points_multiplier': 2}])
+
+        entry = Entry.earn(member, Decimal(10), 'mall', lines=[
+                (tea.products[0], Decimal(7)),
+                (gift.products[0], Decimal(3))])
+        self.assertEqual(entry.points, 11)  # 7 * 1.5 = 10.5
+        self.assertIsNone(Entry.earn(member, Decimal(10), 'pos'))
+
+        Tier.update_members([member])
+        self.assertEqual(member.member_tier, gold)
+        self.assertEqual(member.member_price(Decimal(100)), Decimal(95))
+        entry = Entry.earn(member, Decimal(10), 'mall')
+        self.assertEqual(entry.points, 30)
+
+    @with_transaction()
+    def test_points_bonus(self):
+        "Sign-in pays once a day, shares up to the daily cap"
+        pool = Pool()
+        Party = pool.get('party.party')
+        Entry = pool.get('member.points.entry')
+        member = Party.register_member('13800138000', "A")
+        today = datetime.date.today()
+
+        self.assertEqual(Entry.bonus(member, 'sign_in', today).points, 5)
+        self.assertIsNone(Entry.bonus(member, 'sign_in', today))
+        shares = [Entry.bonus(member, 'share', today) for _ in range(4)]
+        self.assertEqual([e.points for e in shares[:3]], [10, 10, 10])
+        self.assertIsNone(shares[3])
+        with self.assertRaises(PointsError):
+            Entry.bonus(member, 'birthday', today)
 
 
 del ModuleTestCase

@@ -59,3 +59,12 @@ def member_code(member, config=None):
         Party = Pool().get('party.party')
         code, _ = Party(member.id).member_code()
     return code
+
+
+def run_as_system(func, config=None):
+    """Return func(pool) run in the server as the crons and the mall API
+    run, for the steps a clerk cannot do"""
+    config = config or proteus_config.get_config()
+    with Transaction().start(
+            config.database_name, 0, context=config.context):
+        return func(Pool())
