@@ -478,20 +478,26 @@ class Sale(metaclass=PoolMeta):
         pool = Pool()
         Configuration = pool.get('sale.configuration')
         Invoice = pool.get('account.invoice')
+        MoveLine = pool.get('account.move.line')
         method = Configuration(1).pickup_payment_method
         if not method:
             return
         invoices = [i for sale in cls.browse(sales) for i in sale.invoices
             if i.state in {'draft', 'validated'}]
         Invoice.post(invoices)
-        for invoice in invoices:
-            if invoice.amount_to_pay:
-                paid_at = invoice.sales[0].pickup_paid_at
-                invoice.pay_invoice(
-                    invoice.amount_to_pay, method,
-                    paid_at.date() if paid_at else invoice.invoice_date,
-                    invoice.sales[0].pickup_payment_reference
-                    or invoice.sales[0].number)
+        for invoice in Invoice.browse(invoices):
+            amount = invoice.amount_to_pay
+            if not amount:
+                continue
+            sale = invoice.sales[0]
+            lines = invoice.pay_invoice(
+                amount, method, invoice.invoice_date,
+                sale.pickup_payment_reference or sale.number)
+            to_reconcile, remainder = invoice.get_reconcile_lines_for_amount(
+                amount, invoice.currency)
+            if not remainder:
+                MoveLine.reconcile(to_reconcile + lines)
+        Invoice.process(invoices)
 
     @classmethod
     def expire_pickups(cls):
