@@ -117,6 +117,20 @@ class Sale(metaclass=PoolMeta):
         'sale.point', "Handed over at POS", readonly=True)
     pickup_refunds = fields.One2Many(
         'sale.pickup.refund', 'sale', "Pickup Refunds", readonly=True)
+    origin_store = fields.Many2One(
+        'stock.location', "Credited Store",
+        domain=[('type', '=', 'warehouse')],
+        states={
+            'readonly': Eval('state') != 'draft',
+            },
+        help="The store that took the order for another location "
+        "(endless aisle) and gets the credit for it.")
+    origin_clerk = fields.Many2One(
+        'res.user', "Credited Clerk",
+        states={
+            'readonly': Eval('state') != 'draft',
+            },
+        help="The clerk who took the order, for commissions.")
 
     @classmethod
     def __setup__(cls):
@@ -150,7 +164,8 @@ class Sale(metaclass=PoolMeta):
                 'pickup_paid_by', 'pickup_payment_reference',
                 'pickup_code_nonce', 'pickup_code_hash', 'pickup_ready_at',
                 'pickup_deadline', 'pickup_handed_over_at',
-                'pickup_handed_over_by', 'pickup_point', 'pickup_refunds']:
+                'pickup_handed_over_by', 'pickup_point', 'pickup_refunds',
+                'origin_store', 'origin_clerk']:
             default.setdefault(name)
         return super().copy(sales, default=default)
 
@@ -168,6 +183,13 @@ class Sale(metaclass=PoolMeta):
         super().quote(sales)
         cls.reserve_pickup(pickups)
         cls.write(pickups, {'pickup_state': 'awaiting_payment'})
+        cls._reserve([s for s in sales if s.endless_aisle],
+            lambda sale: sale.warehouse)
+
+    @property
+    def endless_aisle(self):
+        "An order a store took to be shipped home from another location"
+        return bool(self.origin_store and not self.pickup_store)
 
     def apply_pickup_discount(self):
         "Take the store's pickup discount off the unit prices, once"
@@ -189,6 +211,11 @@ class Sale(metaclass=PoolMeta):
     @classmethod
     def reserve_pickup(cls, sales, expires_at=None):
         "Reserve the goods of the pickup orders at their store's shelf"
+        cls._reserve(sales, lambda sale: sale.pickup_store, expires_at)
+
+    @classmethod
+    def _reserve(cls, sales, warehouse_of, expires_at=None):
+        "Reserve the goods of the sales at the warehouse_of each"
         pool = Pool()
         Reservation = pool.get('stock.reservation')
         Uom = pool.get('product.uom')
@@ -203,11 +230,11 @@ class Sale(metaclass=PoolMeta):
                     } for line in sale.pickup_goods_lines]
             if requests:
                 Reservation.hold_pickup(
-                    requests, sale.pickup_store, expires_at=expires_at)
+                    requests, warehouse_of(sale), expires_at=expires_at)
 
     @property
     def reservation_channel(self):
-        return 'mall_pickup'
+        return 'endless_aisle' if self.origin_store else 'mall_pickup'
 
     @property
     def pickup_goods_lines(self):
@@ -235,7 +262,27 @@ class Sale(metaclass=PoolMeta):
         Reservation.release(cls.pickup_reservations(sales, lines))
 
     @classmethod
+    def confirm(cls, sales):
+        "Keep the units of the endless-aisle orders until they ship"
+        Reservation = Pool().get('stock.reservation')
+        reservations = cls.pickup_reservations(
+            [s for s in sales if s.endless_aisle])
+        Reservation.confirm([r for r in reservations if r.state == 'held'])
+        Reservation.write(reservations, {'expires_at': None})
+        super().confirm(sales)
+
+    @classmethod
+    def process(cls, sales):
+        "Consume the reservations of the endless-aisle orders shipped"
+        Reservation = Pool().get('stock.reservation')
+        super().process(sales)
+        Reservation.consume(cls.pickup_reservations([
+                    s for s in cls.browse(sales)
+                    if s.endless_aisle and s.shipment_state == 'sent']))
+
+    @classmethod
     def draft(cls, sales):
+        cls.release_pickup([s for s in sales if s.endless_aisle])
         pickups = [s for s in sales if s.pickup_state]
         cls.release_pickup(pickups)
         super().draft(sales)
@@ -250,6 +297,8 @@ class Sale(metaclass=PoolMeta):
 
     @classmethod
     def cancel(cls, sales):
+        cls.release_pickup([s for s in sales
+                if s.endless_aisle and s.state in {'draft', 'quotation'}])
         pickups = [s for s in sales
             if s.pickup_state and s.state in {'draft', 'quotation'}]
         cls.release_pickup(pickups)
