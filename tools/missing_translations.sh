@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 .venv/bin/pytest -n0 -p no:cacheprovider -q tests/test_translations.py \
     -k "complete and $1" 2>&1 \
-    | sed -n 's/^E  *AssertionError: [a-z_]* lacks zh_CN for //p' \
+    | sed -n 's/^E  *AssertionError: [a-z0-9_]* lacks zh_CN for //p' \
     | head -1 \
     | .venv/bin/python -c '
 import ast, sys

@@ -1,0 +1,126 @@
+# This file is part of Omni Retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""JSON routes for external POS devices and scanners, authenticated with a
+user application key of the 'omni_pickup' application.
+
+Errors are JSON objects with a stable `code`; a refused code is recorded
+(and counts toward the lockout) even though the answer is an error."""
+import json
+from http import HTTPStatus
+
+from trytond.exceptions import UserError
+from trytond.protocols.wrappers import (
+    Response,
+    abort,
+    user_application,
+    with_pool,
+    with_transaction,
+)
+from trytond.transaction import Transaction
+from trytond.wsgi import app
+
+API_PREFIX = '/<database_name>/omni/v1/pickup'
+ERROR_STATUS = {
+    'locked': HTTPStatus.TOO_MANY_REQUESTS,
+    'invalid': HTTPStatus.NOT_FOUND,
+    'wrong_store': HTTPStatus.CONFLICT,
+    'used': HTTPStatus.CONFLICT,
+    'expired': HTTPStatus.GONE,
+    'unpaid': HTTPStatus.PAYMENT_REQUIRED,
+    }
+
+pickup_application = user_application('omni_pickup')
+
+
+def json_response(data, status=HTTPStatus.OK):
+    return Response(
+        json.dumps(data, ensure_ascii=False, default=str), status=status,
+        content_type='application/json; charset=utf-8')
+
+
+def error(code, message, status):
+    return json_response({'code': code, 'message': message}, status)
+
+
+def read_request(request, pool):
+    "Return the point of sale and the body, or abort with a JSON error"
+    POS = pool.get('sale.point')
+    try:
+        data = json.loads(request.get_data() or b'{}')
+        point_id = int(data['point'])
+        code = str(data['code'])
+    except (ValueError, TypeError, KeyError):
+        abort(error('bad_request',
+                "The body must be JSON with a point and a code.",
+                HTTPStatus.BAD_REQUEST))
+    points = POS.search([('id', '=', point_id)])
+    if not points:
+        abort(error('unknown_point', "Unknown point of sale.",
+                HTTPStatus.NOT_FOUND))
+    return points[0], code, data
+
+
+def sale_data(sale):
+    return {
+        'sale': sale.id,
+        'number': sale.number,
+        'member': {
+            'id': sale.party.id,
+            'name': sale.party.rec_name,
+            'member_number': sale.party.member_number,
+            },
+        'pickup_state': sale.pickup_state,
+        'paid_at': sale.pickup_paid_at,
+        'total_amount': sale.total_amount,
+        'currency': sale.currency.code,
+        'lines': [{
+                'id': line.id,
+                'product': line.product.rec_name if line.product else None,
+                'quantity': line.quantity,
+                'unit': line.unit.rec_name if line.unit else None,
+                'amount': line.amount,
+                } for line in sale.line_lines],
+        }
+
+
+def check(pool, point, code):
+    "Return the sale of the code at the point or abort with a JSON error"
+    Sale = pool.get('sale.sale')
+    with Transaction().set_context(company=point.company.id):
+        sale, refused = Sale.pickup_check(code, point)
+    if refused:
+        # Commit the attempt, which an exception would roll back
+        Transaction().commit()
+        abort(error(refused.code, refused.message,
+                ERROR_STATUS[refused.code]))
+    return sale
+
+
+@app.route(API_PREFIX + '/verify', methods=['POST'])
+@with_pool
+@with_transaction()
+@pickup_application
+def verify(request, pool):
+    "Show the order of a pickup code: lines, member and paid status"
+    point, code, _ = read_request(request, pool)
+    return json_response(sale_data(check(pool, point, code)))
+
+
+@app.route(API_PREFIX + '/handover', methods=['POST'])
+@with_pool
+@with_transaction()
+@pickup_application
+def handover(request, pool):
+    """Hand the order of a pickup code over at the point, without the
+    lines listed as refused_lines"""
+    Sale = pool.get('sale.sale')
+    point, code, data = read_request(request, pool)
+    sale = check(pool, point, code)
+    refused = [int(i) for i in data.get('refused_lines') or []]
+    try:
+        with Transaction().set_context(company=point.company.id):
+            Sale.pickup_handover([sale], point, refused)
+    except UserError as exception:
+        abort(error('handover_failed', exception.message,
+                HTTPStatus.CONFLICT))
+    return json_response(sale_data(Sale(sale.id)))

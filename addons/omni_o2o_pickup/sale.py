@@ -1,0 +1,776 @@
+# This file is part of Omni Retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""Pickup orders: a sale reserved on a store's shelf, paid, handed over at
+the store's POS against a pickup code, or expired and refunded.
+
+A pickup order stays a quotation until the handover, so that an expiry goes
+through the sale's normal cancel (which other modules extend to give back
+points and coupons); the handover confirms it and ships it at once."""
+import datetime
+import hashlib
+import hmac
+import secrets
+from collections import defaultdict
+from decimal import Decimal
+
+from trytond.i18n import gettext
+from trytond.model import (
+    Index,
+    ModelSQL,
+    ModelView,
+    Workflow,
+    fields,
+)
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Bool, Eval
+from trytond.rpc import RPC
+from trytond.transaction import Transaction, without_check_access
+
+from trytond.modules.omni_inventory_bridge.reservation import OPEN_STATES
+from trytond.modules.product import round_price
+
+from .exceptions import PickupCodeError, PickupError
+
+CODE_DIGITS = 10
+QR_PREFIX = 'OMNIPICKUP:'
+LOCKOUT_ATTEMPTS = 5
+LOCKOUT_TIME = datetime.timedelta(minutes=10)
+LIVE_STATES = ['paid', 'ready']
+
+
+class PickupSecret(ModelSQL):
+    "Pickup Code Secret"
+    __name__ = 'sale.pickup.secret'
+
+    secret = fields.Char("Secret", required=True, strip=False)
+
+    @classmethod
+    @without_check_access
+    def get(cls):
+        "Return the server's pickup code key, created on first use"
+        records = cls.search([], order=[('id', 'ASC')], limit=1)
+        if not records:
+            records = cls.create([{'secret': secrets.token_hex(32)}])
+        return bytes.fromhex(records[0].secret)
+
+
+def keyed_hash(key, code):
+    return hmac.new(key, b'hash:' + code.encode(), hashlib.sha256).hexdigest()
+
+
+def derive_code(key, sale_id, nonce):
+    message = b'code:%d:%s' % (sale_id, nonce.encode())
+    digest = hmac.new(key, message, hashlib.sha256).digest()
+    return '%0*d' % (
+        CODE_DIGITS, int.from_bytes(digest[:16], 'big') % 10 ** CODE_DIGITS)
+
+
+def clean_code(code):
+    "Return the digits of a typed code or of a scanned QR payload"
+    code = (code or '').strip()
+    if code.upper().startswith(QR_PREFIX):
+        code = code[len(QR_PREFIX):]
+    return code.replace(' ', '')
+
+
+class Sale(metaclass=PoolMeta):
+    __name__ = 'sale.sale'
+
+    pickup_store = fields.Many2One(
+        'stock.location', "Pickup Store",
+        domain=[('type', '=', 'warehouse')],
+        states={
+            'readonly': Eval('state') != 'draft',
+            },
+        help="The store where the customer collects the order.")
+    pickup_state = fields.Selection([
+            (None, ''),
+            ('awaiting_payment', "Awaiting Payment"),
+            ('paid', "Awaiting Preparation"),
+            ('ready', "Ready for Pickup"),
+            ('picked_up', "Picked Up"),
+            ('expired', "Expired"),
+            ('cancelled', "Cancelled"),
+            ], "Pickup State", readonly=True, sort=False)
+    pickup_discount = fields.Numeric(
+        "Pickup Discount", digits=(16, 4), readonly=True,
+        help="The rate taken off the unit prices for choosing pickup.")
+    pickup_paid_at = fields.DateTime("Paid at", readonly=True)
+    pickup_paid_by = fields.Many2One('res.user', "Paid by", readonly=True)
+    pickup_payment_reference = fields.Char(
+        "Payment Reference", readonly=True,
+        help="The reference of the payment, such as the WeChat Pay "
+        "transaction.")
+    pickup_code_nonce = fields.Char("Pickup Code Nonce", readonly=True)
+    pickup_code_hash = fields.Char(
+        "Pickup Code Hash", readonly=True, strip=False,
+        help="A keyed hash of the pickup code: the code itself is not "
+        "stored.")
+    pickup_ready_at = fields.DateTime("Ready at", readonly=True)
+    pickup_deadline = fields.DateTime(
+        "Pickup Deadline", readonly=True,
+        help="When the order expires if not collected.")
+    pickup_handed_over_at = fields.DateTime("Handed over at", readonly=True)
+    pickup_handed_over_by = fields.Many2One(
+        'res.user', "Handed over by", readonly=True)
+    pickup_point = fields.Many2One(
+        'sale.point', "Handed over at POS", readonly=True)
+    pickup_refunds = fields.One2Many(
+        'sale.pickup.refund', 'sale', "Pickup Refunds", readonly=True)
+    origin_store = fields.Many2One(
+        'stock.location', "Credited Store",
+        domain=[('type', '=', 'warehouse')],
+        states={
+            'readonly': Eval('state') != 'draft',
+            },
+        help="The store that took the order for another location "
+        "(endless aisle) and gets the credit for it.")
+    origin_clerk = fields.Many2One(
+        'res.user', "Credited Clerk",
+        states={
+            'readonly': Eval('state') != 'draft',
+            },
+        help="The clerk who took the order, for commissions.")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.update({
+                Index(t, (t.pickup_code_hash, Index.Equality()),
+                    where=t.pickup_state.in_(LIVE_STATES)),
+                Index(t, (t.pickup_deadline, Index.Range()),
+                    where=t.pickup_state == 'ready'),
+                })
+        cls.__rpc__.update({
+                'pickup_paid': RPC(readonly=False, instantiate=0),
+                })
+        cls._buttons.update({
+                'mark_pickup_paid': {
+                    'invisible': Eval('pickup_state') != 'awaiting_payment',
+                    'depends': ['pickup_state'],
+                    },
+                'pickup_ready': {
+                    'invisible': Eval('pickup_state') != 'paid',
+                    'depends': ['pickup_state'],
+                    },
+                })
+
+    @classmethod
+    def copy(cls, sales, default=None):
+        default = default.copy() if default else {}
+        for name in [
+                'pickup_state', 'pickup_discount', 'pickup_paid_at',
+                'pickup_paid_by', 'pickup_payment_reference',
+                'pickup_code_nonce', 'pickup_code_hash', 'pickup_ready_at',
+                'pickup_deadline', 'pickup_handed_over_at',
+                'pickup_handed_over_by', 'pickup_point', 'pickup_refunds',
+                'origin_store', 'origin_clerk']:
+            default.setdefault(name)
+        return super().copy(sales, default=default)
+
+    @fields.depends('pickup_store', 'warehouse')
+    def on_change_pickup_store(self):
+        if self.pickup_store:
+            self.warehouse = self.pickup_store
+
+    @classmethod
+    def quote(cls, sales):
+        pickups = [s for s in sales if s.pickup_store]
+        for sale in pickups:
+            sale.apply_pickup_discount()
+        cls.save(pickups)
+        super().quote(sales)
+        cls.reserve_pickup(pickups)
+        cls.write(pickups, {'pickup_state': 'awaiting_payment'})
+        cls._reserve([s for s in sales if s.endless_aisle],
+            lambda sale: sale.warehouse)
+
+    @property
+    def endless_aisle(self):
+        "An order a store took to be shipped home from another location"
+        return bool(self.origin_store and not self.pickup_store)
+
+    def apply_pickup_discount(self):
+        "Take the store's pickup discount off the unit prices, once"
+        rate = self.pickup_store.pickup_discount or Decimal(0)
+        self.warehouse = self.pickup_store
+        self.shipment_method = 'order'
+        self.invoice_method = 'order'
+        self.pickup_discount = rate
+        for line in self.lines:
+            if line.type != 'line':
+                continue
+            if line.pickup_base_price is None:
+                line.pickup_base_price = line.unit_price
+            if line.pickup_base_price is not None:
+                line.unit_price = round_price(
+                    line.pickup_base_price * (1 - rate))
+        self.lines = self.lines
+
+    @classmethod
+    def reserve_pickup(cls, sales, expires_at=None):
+        "Reserve the goods of the pickup orders at their store's shelf"
+        cls._reserve(sales, lambda sale: sale.pickup_store, expires_at)
+
+    @classmethod
+    def _reserve(cls, sales, warehouse_of, expires_at=None):
+        "Reserve the goods of the sales at the warehouse_of each"
+        pool = Pool()
+        Reservation = pool.get('stock.reservation')
+        Uom = pool.get('product.uom')
+        for sale in sales:
+            requests = [{
+                    'product': line.product.id,
+                    'quantity': Uom.compute_qty(
+                        line.unit, line.quantity, line.product.default_uom,
+                        round=False),
+                    'origin': str(line),
+                    'channel': sale.reservation_channel,
+                    } for line in sale.pickup_goods_lines]
+            if requests:
+                Reservation.hold_pickup(
+                    requests, warehouse_of(sale), expires_at=expires_at)
+
+    @property
+    def reservation_channel(self):
+        return 'endless_aisle' if self.origin_store else 'mall_pickup'
+
+    @property
+    def pickup_goods_lines(self):
+        return [line for line in self.line_lines
+            if line.product and line.product.type == 'goods'
+            and line.quantity > 0]
+
+    @classmethod
+    def pickup_reservations(cls, sales, lines=None):
+        "Return the open reservations of the sales' lines"
+        Reservation = Pool().get('stock.reservation')
+        if lines is None:
+            lines = [line for sale in sales for line in sale.line_lines]
+        origins = [str(line) for line in lines]
+        if not origins:
+            return []
+        return Reservation.search([
+                ('origin', 'in', origins),
+                ('state', 'in', OPEN_STATES),
+                ])
+
+    @classmethod
+    def release_pickup(cls, sales, lines=None):
+        Reservation = Pool().get('stock.reservation')
+        Reservation.release(cls.pickup_reservations(sales, lines))
+
+    @classmethod
+    def confirm(cls, sales):
+        "Keep the units of the endless-aisle orders until they ship"
+        Reservation = Pool().get('stock.reservation')
+        reservations = cls.pickup_reservations(
+            [s for s in sales if s.endless_aisle])
+        Reservation.confirm([r for r in reservations if r.state == 'held'])
+        Reservation.write(reservations, {'expires_at': None})
+        super().confirm(sales)
+
+    @classmethod
+    def process(cls, sales):
+        "Consume the reservations of the endless-aisle orders shipped"
+        Reservation = Pool().get('stock.reservation')
+        super().process(sales)
+        Reservation.consume(cls.pickup_reservations([
+                    s for s in cls.browse(sales)
+                    if s.endless_aisle and s.shipment_state == 'sent']))
+
+    @classmethod
+    def draft(cls, sales):
+        cls.release_pickup([s for s in sales if s.endless_aisle])
+        pickups = [s for s in sales if s.pickup_state]
+        cls.release_pickup(pickups)
+        super().draft(sales)
+        for sale in pickups:
+            for line in sale.lines:
+                if line.pickup_base_price is not None:
+                    line.unit_price = line.pickup_base_price
+                    line.pickup_base_price = None
+            sale.lines = sale.lines
+            sale.pickup_state = None
+        cls.save(pickups)
+
+    @classmethod
+    def cancel(cls, sales):
+        cls.release_pickup([s for s in sales
+                if s.endless_aisle and s.state in {'draft', 'quotation'}])
+        pickups = [s for s in sales
+            if s.pickup_state and s.state in {'draft', 'quotation'}]
+        cls.release_pickup(pickups)
+        super().cancel(sales)
+        cls.write(pickups, {'pickup_state': 'cancelled'})
+
+    @classmethod
+    @ModelView.button
+    def mark_pickup_paid(cls, sales):
+        "Record that the store or the back office took the payment"
+        cls.pickup_paid(sales)
+
+    @classmethod
+    def pickup_paid(cls, sales, reference=None):
+        """Make the pickup orders awaiting payment paid: their reservations
+        are kept until the handover and each gets its pickup code. Orders
+        already paid are left as they are, so a payment notification that
+        comes twice is processed once"""
+        pool = Pool()
+        Reservation = pool.get('stock.reservation')
+        sales = [s for s in sales if s.pickup_state == 'awaiting_payment']
+        if not sales:
+            return
+        cls.lock(sales)
+        for sale in sales:
+            lines = sale.pickup_goods_lines
+            reservations = cls.pickup_reservations([sale], lines)
+            if len(reservations) < len(lines):
+                # The hold lapsed before the payment: reserve again or fail
+                cls.reserve_pickup([sale])
+                reservations = cls.pickup_reservations([sale], lines)
+            Reservation.confirm(
+                [r for r in reservations if r.state == 'held'])
+            Reservation.write(reservations, {'expires_at': None})
+        now = datetime.datetime.now()
+        for sale in sales:
+            sale.set_pickup_code()
+            sale.pickup_state = 'paid'
+            sale.pickup_paid_at = now
+            sale.pickup_paid_by = Transaction().user
+            sale.pickup_payment_reference = reference
+        cls.save(sales)
+
+    def set_pickup_code(self):
+        "Draw a code unique among the live codes at the store"
+        key = Pool().get('sale.pickup.secret').get()
+        while True:
+            nonce = secrets.token_hex(16)
+            code_hash = keyed_hash(key, derive_code(key, self.id, nonce))
+            if not self.search([
+                        ('pickup_store', '=', self.pickup_store.id),
+                        ('pickup_state', 'in', LIVE_STATES),
+                        ('pickup_code_hash', '=', code_hash),
+                        ]):
+                break
+        self.pickup_code_nonce = nonce
+        self.pickup_code_hash = code_hash
+
+    def pickup_code(self):
+        """Return the plain pickup code and its QR payload, for the member
+        and the mall API only: the key is not readable through RPC"""
+        if (self.pickup_state not in LIVE_STATES
+                or not self.pickup_code_nonce):
+            raise PickupError(gettext(
+                    'omni_o2o_pickup.msg_pickup_code_none',
+                    sale=self.rec_name))
+        key = Pool().get('sale.pickup.secret').get()
+        code = derive_code(key, self.id, self.pickup_code_nonce)
+        return code, QR_PREFIX + code
+
+    @classmethod
+    @ModelView.button
+    def pickup_ready(cls, sales):
+        "Tell the members that the store has prepared their orders"
+        pool = Pool()
+        Configuration = pool.get('sale.configuration')
+        Notification = pool.get('member.notification')
+        delay = (Configuration(1).pickup_expiry_delay
+            or Configuration.default_pickup_expiry_delay())
+        now = datetime.datetime.now()
+        sales = [s for s in sales if s.pickup_state == 'paid']
+        cls.write(sales, {
+                'pickup_state': 'ready',
+                'pickup_ready_at': now,
+                'pickup_deadline': now + delay,
+                })
+        for sale in sales:
+            if sale.party.member_number:
+                Notification.queue(sale.party, 'pickup_ready', {
+                        'sale': sale.number,
+                        'store': sale.pickup_store.rec_name,
+                        'deadline': sale.pickup_deadline,
+                        }, key=f'pickup_ready:{sale.id}', origin=sale)
+
+    @classmethod
+    def pickup_check(cls, code, point):
+        """Return the live pickup order of the code at the point's store and
+        None, or None and a PickupCodeError; the attempt is recorded and
+        the point locked out after too many wrong codes"""
+        pool = Pool()
+        Attempt = pool.get('sale.pickup.attempt')
+        Secret = pool.get('sale.pickup.secret')
+        store = point.store
+        sale, error = None, None
+        if Attempt.locked(point):
+            error = PickupCodeError('locked', gettext(
+                    'omni_o2o_pickup.msg_pickup_point_locked',
+                    point=point.rec_name,
+                    minutes=int(LOCKOUT_TIME.total_seconds() // 60)))
+        else:
+            code = clean_code(code)
+            code_hash = keyed_hash(Secret.get(), code) if code else None
+            with without_check_access():
+                candidates = cls.search([
+                        ('pickup_code_hash', '=', code_hash),
+                        ('pickup_state', '!=', None),
+                        ], order=[('id', 'DESC')]) if code_hash else []
+            candidates.sort(key=lambda s: (
+                    s.pickup_store != store,
+                    s.pickup_state not in LIVE_STATES))
+            sale = candidates[0] if candidates else None
+            error = cls._pickup_code_error(sale, store)
+        Attempt.record(point, sale, error.code if error else 'ok')
+        return (None, error) if error else (sale, None)
+
+    @classmethod
+    def _pickup_code_error(cls, sale, store):
+        if sale is None:
+            return PickupCodeError('invalid', gettext(
+                    'omni_o2o_pickup.msg_pickup_code_invalid'))
+        if sale.pickup_store != store:
+            return PickupCodeError('wrong_store', gettext(
+                    'omni_o2o_pickup.msg_pickup_code_wrong_store',
+                    sale=sale.number, store=sale.pickup_store.rec_name))
+        if sale.pickup_state == 'picked_up':
+            return PickupCodeError('used', gettext(
+                    'omni_o2o_pickup.msg_pickup_code_used',
+                    sale=sale.number,
+                    date=sale.pickup_handed_over_at.replace(microsecond=0)))
+        if sale.pickup_state == 'expired' or (
+                sale.pickup_deadline
+                and sale.pickup_deadline < datetime.datetime.now()):
+            return PickupCodeError('expired', gettext(
+                    'omni_o2o_pickup.msg_pickup_code_expired',
+                    sale=sale.number))
+        if sale.pickup_state not in LIVE_STATES:
+            return PickupCodeError('unpaid', gettext(
+                    'omni_o2o_pickup.msg_pickup_unpaid', sale=sale.number))
+
+    @classmethod
+    def pickup_handover(cls, sales, point, refused_lines=None):
+        """Hand the live pickup orders over at the point in one step: refund
+        and release the refused lines, confirm the sale, ship it from the
+        store's shelf, consume the reservations and record who, where and
+        when; exactly one of two concurrent handovers succeeds"""
+        pool = Pool()
+        Date = pool.get('ir.date')
+        Line = pool.get('sale.line')
+        Refund = pool.get('sale.pickup.refund')
+        Reservation = pool.get('stock.reservation')
+        refused_lines = Line.browse(refused_lines or [])
+        cls._claim_handover(sales, point)
+        cls.write(sales, {
+                'pickup_state': 'picked_up',
+                'pickup_handed_over_at': datetime.datetime.now(),
+                'pickup_handed_over_by': Transaction().user,
+                'pickup_point': point.id,
+                })
+        refused = defaultdict(list)
+        for line in refused_lines:
+            refused[line.sale].append(line)
+        for sale, lines in refused.items():
+            if sale not in sales:
+                raise PickupError(gettext(
+                        'omni_o2o_pickup.msg_pickup_line_other_sale',
+                        line=lines[0].rec_name, sale=sales[0].rec_name))
+        Refund.create_for(refused, 'refused')
+        cls.release_pickup(sales, refused_lines)
+        Line.write(list(refused_lines), {'quantity': 0})
+        sales = cls.browse(sales)
+        with Transaction().set_context(company=sales[0].company.id):
+            today = Date.today()
+        cls.write(sales, {'sale_date': today})
+        cls.confirm(sales)
+        cls.process(sales)
+        cls._ship_pickup(sales)
+        reservations = cls.pickup_reservations(sales)
+        Reservation.consume(reservations)
+        cls._pay_pickup_invoices(sales)
+        cls.process(sales)
+
+    @classmethod
+    def _claim_handover(cls, sales, point):
+        """Claim the live orders with one conditional update, which finds
+        nothing to update if another transaction handed them over first"""
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        for sale in sales:
+            error = cls._pickup_code_error(sale, point.store)
+            if error:
+                raise PickupError(error.message)
+            cursor.execute(*table.update(
+                    [table.pickup_state], ['picked_up'],
+                    where=(table.id == sale.id)
+                    & table.pickup_state.in_(LIVE_STATES)))
+            if cursor.rowcount != 1:
+                raise PickupError(gettext(
+                        'omni_o2o_pickup.msg_pickup_handed_over',
+                        sale=sale.number))
+
+    @classmethod
+    def _ship_pickup(cls, sales):
+        "Ship the goods handed over out of the store at once"
+        ShipmentOut = Pool().get('stock.shipment.out')
+        shipments = [s for sale in cls.browse(sales) for s in sale.shipments
+            if s.state in {'draft', 'waiting'}]
+        ShipmentOut.wait([s for s in shipments if s.state == 'draft'])
+        ShipmentOut.assign_force(shipments)
+        ShipmentOut.pick(shipments)
+        ShipmentOut.pack(shipments)
+        ShipmentOut.do(shipments)
+
+    @classmethod
+    def _pay_pickup_invoices(cls, sales):
+        "Pay the invoices of the orders with the payment they received"
+        pool = Pool()
+        Configuration = pool.get('sale.configuration')
+        Invoice = pool.get('account.invoice')
+        MoveLine = pool.get('account.move.line')
+        method = Configuration(1).pickup_payment_method
+        if not method:
+            return
+        invoices = [i for sale in cls.browse(sales) for i in sale.invoices
+            if i.state in {'draft', 'validated'}]
+        Invoice.post(invoices)
+        for invoice in Invoice.browse(invoices):
+            amount = invoice.amount_to_pay
+            if not amount:
+                continue
+            sale = invoice.sales[0]
+            lines = invoice.pay_invoice(
+                amount, method, invoice.invoice_date,
+                sale.pickup_payment_reference or sale.number)
+            to_reconcile, remainder = invoice.get_reconcile_lines_for_amount(
+                amount, invoice.currency)
+            if not remainder:
+                MoveLine.reconcile(to_reconcile + lines)
+        Invoice.process(invoices)
+
+    @classmethod
+    def expire_pickups(cls):
+        """Cancel the ready pickup orders past their deadline, release
+        their stock, ask for their refund and tell the member"""
+        pool = Pool()
+        Notification = pool.get('member.notification')
+        Refund = pool.get('sale.pickup.refund')
+        sales = cls.search([
+                ('pickup_state', '=', 'ready'),
+                ('pickup_deadline', '<', datetime.datetime.now()),
+                ])
+        if not sales:
+            return
+        cls.cancel(sales)
+        cls.write(sales, {'pickup_state': 'expired'})
+        Refund.create_for(
+            {s: list(s.line_lines) for s in sales}, 'expired')
+        for sale in sales:
+            if sale.party.member_number:
+                Notification.queue(sale.party, 'pickup_expired', {
+                        'sale': sale.number,
+                        'store': sale.pickup_store.rec_name,
+                        'amount': sale.total_amount,
+                        }, key=f'pickup_expired:{sale.id}', origin=sale)
+
+    @classmethod
+    def remind_pickups(cls):
+        "Remind the members of the ready orders that expire soon"
+        pool = Pool()
+        Configuration = pool.get('sale.configuration')
+        Notification = pool.get('member.notification')
+        delay = (Configuration(1).pickup_reminder_delay
+            or Configuration.default_pickup_reminder_delay())
+        now = datetime.datetime.now()
+        for sale in cls.search([
+                    ('pickup_state', '=', 'ready'),
+                    ('pickup_deadline', '>=', now),
+                    ('pickup_deadline', '<', now + delay),
+                    ('party.member_number', '!=', None),
+                    ]):
+            Notification.queue(sale.party, 'pickup_reminder', {
+                    'sale': sale.number,
+                    'store': sale.pickup_store.rec_name,
+                    'deadline': sale.pickup_deadline,
+                    }, key=f'pickup_reminder:{sale.id}', origin=sale)
+
+
+class SaleLine(metaclass=PoolMeta):
+    __name__ = 'sale.line'
+
+    pickup_base_price = fields.Numeric(
+        "Price before Pickup Discount", digits=(16, 4), readonly=True,
+        states={
+            'invisible': ~Bool(Eval('pickup_base_price')),
+            })
+
+    @classmethod
+    def copy(cls, lines, default=None):
+        default = default.copy() if default else {}
+        default.setdefault('pickup_base_price')
+        return super().copy(lines, default=default)
+
+
+class PickupRefund(Workflow, ModelSQL, ModelView):
+    "Pickup Refund"
+    __name__ = 'sale.pickup.refund'
+
+    sale = fields.Many2One(
+        'sale.sale', "Sale", required=True, readonly=True,
+        ondelete='RESTRICT')
+    lines = fields.Many2Many(
+        'sale.pickup.refund-sale.line', 'refund', 'line', "Lines",
+        readonly=True)
+    amount = fields.Numeric(
+        "Amount", digits=(16, 2), required=True, readonly=True)
+    currency = fields.Function(
+        fields.Many2One('currency.currency', "Currency"), 'get_currency')
+    reason = fields.Selection([
+            ('refused', "Refused at Pickup"),
+            ('expired', "Pickup Expired"),
+            ], "Reason", required=True, readonly=True)
+    state = fields.Selection([
+            ('pending', "Pending"),
+            ('done', "Done"),
+            ('failed', "Failed"),
+            ], "State", required=True, readonly=True, sort=False)
+    date = fields.DateTime("Refunded at", readonly=True)
+    error = fields.Text("Error", readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.add(
+            Index(t, (t.state, Index.Equality(cardinality='low')),
+                where=t.state == 'pending'))
+        cls._order.insert(0, ('id', 'DESC'))
+        cls._transitions |= {
+            ('pending', 'done'),
+            ('pending', 'failed'),
+            ('failed', 'pending'),
+            }
+        cls._buttons.update({
+                'do': {
+                    'invisible': Eval('state') != 'pending',
+                    'depends': ['state'],
+                    },
+                'retry': {
+                    'invisible': Eval('state') != 'failed',
+                    'depends': ['state'],
+                    },
+                })
+
+    @classmethod
+    def default_state(cls):
+        return 'pending'
+
+    def get_currency(self, name):
+        return self.sale.currency.id
+
+    @classmethod
+    def create_for(cls, sale_lines, reason):
+        "Create a refund of the {sale: lines} amounts that were paid"
+        refunds = []
+        for sale, lines in sale_lines.items():
+            if not sale.pickup_paid_at or not lines:
+                continue
+            amount = sum(
+                (line.amount + sale.currency.round(sum(
+                            (t['amount']
+                                for t in line._get_taxes().values()),
+                            Decimal(0)))
+                    for line in lines if line.type == 'line'),
+                Decimal(0))
+            if amount:
+                refunds.append(cls(
+                        sale=sale, lines=lines, amount=amount,
+                        reason=reason))
+        cls.save(refunds)
+        return refunds
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('done')
+    def do(cls, refunds):
+        "Record the refunds paid back by hand or by the payment provider"
+        cls.write(refunds, {'date': datetime.datetime.now(), 'error': None})
+
+    @classmethod
+    @Workflow.transition('failed')
+    def fail(cls, refunds, error):
+        cls.write(refunds, {'error': error})
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('pending')
+    def retry(cls, refunds):
+        pass
+
+
+class PickupRefundLine(ModelSQL):
+    "Pickup Refund - Sale Line"
+    __name__ = 'sale.pickup.refund-sale.line'
+
+    refund = fields.Many2One(
+        'sale.pickup.refund', "Refund", required=True, ondelete='CASCADE')
+    line = fields.Many2One(
+        'sale.line', "Line", required=True, ondelete='RESTRICT')
+
+
+class PickupAttempt(ModelSQL, ModelView):
+    "Pickup Code Attempt"
+    __name__ = 'sale.pickup.attempt'
+
+    point = fields.Many2One(
+        'sale.point', "Point of Sale", required=True, readonly=True,
+        ondelete='CASCADE')
+    user = fields.Many2One('res.user', "User", readonly=True)
+    sale = fields.Many2One('sale.sale', "Sale", readonly=True)
+    result = fields.Selection([
+            ('ok', "Accepted"),
+            ('invalid', "Wrong Code"),
+            ('wrong_store', "Wrong Store"),
+            ('used', "Already Used"),
+            ('expired', "Expired"),
+            ('unpaid', "Unpaid"),
+            ('locked', "Locked Out"),
+            ], "Result", required=True, readonly=True)
+    attempted_at = fields.DateTime(
+        "Attempted at", required=True, readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.add(
+            Index(t, (t.point, Index.Equality()),
+                (t.attempted_at, Index.Range())))
+        cls._order.insert(0, ('attempted_at', 'DESC'))
+
+    @classmethod
+    def _failures(cls):
+        "The results that count toward a lockout"
+        return ['invalid', 'wrong_store']
+
+    @classmethod
+    @without_check_access
+    def locked(cls, point):
+        "Tell if the point has entered too many wrong codes lately"
+        since = datetime.datetime.now() - LOCKOUT_TIME
+        return cls.search_count([
+                ('point', '=', point.id),
+                ('result', 'in', cls._failures()),
+                ('attempted_at', '>=', since),
+                ]) >= LOCKOUT_ATTEMPTS
+
+    @classmethod
+    @without_check_access
+    def record(cls, point, sale, result):
+        cls.create([{
+                    'point': point.id,
+                    'user': Transaction().user,
+                    'sale': sale.id if sale else None,
+                    'result': result,
+                    'attempted_at': datetime.datetime.now(),
+                    }])
