@@ -72,7 +72,10 @@ PRODUCTS = [
     ('MY004', "纸尿裤 L码", "母婴", '149', (60, 10, 10, 18)),
     ]
 LIMITED = 'LBZ2019'
-PICKUP_DEADLINE = datetime.timedelta(days=3)
+PICKUP_MEMBER = "李娜"
+PICKUP_PAYMENT = "微信支付 4200001234202611260001"
+ENDLESS_AISLE_MEMBER = "王芳"
+ENDLESS_AISLE_ORDER = ('CJ001', 1)
 
 # The spring Longjing sells fast at 西湖店: (days ago, boxes) of its sales,
 # 3 boxes over the weeks before and 5 over the last week. Its tea garden
@@ -91,6 +94,27 @@ MEMBERS = [
     ("陈静", '+86 150 6801 4567', "滨江区滨盛路 1509 号"),
     ("赵磊", '+86 188 5710 9988', "西湖区天目山路 398 号"),
     ]
+
+# The loyalty programme: tiers (name, 12-month spend, discount %, points
+# multiplier), 1 point per ¥1 paid, a 满100减20 campaign and a points
+# payment at the tills.
+TIERS = [
+    ("普通会员", 0, 0, '1'),
+    ("银卡", 1000, 3, '1.2'),
+    ("金卡", 5000, 5, '1.5'),
+    ("钻石", 20000, 8, '2'),
+    ]
+POINTS_PRODUCT = "积分抵扣"
+COUPON_PRODUCT = "优惠券抵扣"
+POINTS_METHOD = "积分"
+CAMPAIGN = "满100减20"
+# 张伟 joined at 西湖店, logged into the mini-program with WeChat, bought
+# at the till (product code, quantity) and in the mall.
+LOYAL_MEMBER = "张伟"
+DEMO_APPID = 'wxd3m0a0000000omni'
+LOYAL_OPENID = 'o-demo-zhangwei'
+LOYAL_STORE_SALE = [('PE001', 2), ('HC002', 2)]
+LOYAL_MALL_SALE = [('PE002', 1)]
 
 CLERK_GROUPS = [
     'sale_point.group_sale_point',
@@ -519,34 +543,217 @@ def setup_members(config, country, warehouses):
                 mobile, name, 'pos', warehouses['SA'].id, config.context)
 
 
+def setup_loyalty(config, accounts, account_category):
+    """Create the tiers, the points rules and payment, the coupon campaign
+    and return the campaign's coupon"""
+    Configuration = Model.get('member.configuration', config=config)
+    Coupon = Model.get('sale.promotion.coupon', config=config)
+    Promotion = Model.get('sale.promotion', config=config)
+    SaleConfiguration = Model.get('sale.configuration', config=config)
+    Template = Model.get('product.template', config=config)
+    unit = ref(config, 'product.uom', 'product.uom_unit')
+    for name, threshold, discount, multiplier in TIERS:
+        get_or_create(
+            config, 'member.tier', [('name', '=', name)], name=name,
+            threshold=Decimal(threshold), discount=Decimal(discount),
+            points_multiplier=Decimal(multiplier))
+    for channel in ['pos', 'mall']:
+        get_or_create(
+            config, 'member.points.rule', [('channel', '=', channel)],
+            channel=channel, points_per_yuan=Decimal(1))
+
+    def service(name):
+        templates = Template.find([('name', '=', name)], limit=1)
+        if not templates:
+            templates = [Template(
+                    name=name, type='service', default_uom=unit,
+                    salable=True, account_category=account_category,
+                    list_price=Decimal(0))]
+            templates[0].save()
+        return templates[0].products[0]
+
+    configuration = Configuration(1)
+    if not configuration.points_product:
+        configuration.points_product = service(POINTS_PRODUCT)
+        configuration.save()
+    sale_configuration = SaleConfiguration(1)
+    if not sale_configuration.coupon_discount_product:
+        sale_configuration.coupon_discount_product = service(COUPON_PRODUCT)
+        sale_configuration.save()
+    get_or_create(
+        config, 'sale.point.payment.method', [('name', '=', POINTS_METHOD)],
+        name=POINTS_METHOD, cash=False, points=True,
+        account=accounts['expense'])
+
+    promotions = Promotion.find([('name', '=', CAMPAIGN)], limit=1)
+    if promotions:
+        coupon, = Coupon.find([('promotion', '=', promotions[0].id)])
+        return coupon
+    today = datetime.date.today()
+    promotion = Promotion(
+        name=CAMPAIGN, amount=Decimal(100), formula='unit_price',
+        start_date=today - datetime.timedelta(days=7),
+        end_date=today + datetime.timedelta(days=60))
+    promotion.currency = promotion.company.currency
+    promotion.save()
+    coupon = Coupon(
+        promotion=promotion, number_of_use=1, discount_amount=Decimal(20),
+        limit_per_member=1)
+    coupon.save()
+    return coupon
+
+
+def setup_loyal_member(config, warehouses, products, coupon):
+    """张伟 binds his WeChat, pays at 西湖店's till and in the mall, which
+    makes him 金卡, and claims a coupon he has not used yet"""
+    Coupon = Model.get('sale.promotion.coupon', config=config)
+    Identity = Model.get('party.wechat_identity', config=config)
+    MallSale = Model.get('sale.sale', config=config)
+    Method = Model.get('sale.point.payment.method', config=config)
+    Party = Model.get('party.party', config=config)
+    POS = Model.get('sale.point', config=config)
+    POSSale = Model.get('sale.point.sale', config=config)
+    member, = Party.find([('name', '=', LOYAL_MEMBER)])
+    if not Identity.find([('party', '=', member.id)]):
+        Identity(party=member, appid=DEMO_APPID, openid=LOYAL_OPENID).save()
+
+    if not POSSale.find([('member', '=', member.id)]):
+        pos, = POS.find([
+                ('storage_location', '=',
+                    warehouses['SA'].storage_location.id)])
+        sale = POSSale(point=pos, member=member)
+        for code, quantity in LOYAL_STORE_SALE:
+            line = sale.lines.new()
+            line.product = products[code]
+            line.quantity = quantity
+        sale.save()
+        cash, = Method.find([('name', '=', CASH)])
+        payment = sale.click('pay')
+        payment.form.method = cash
+        payment.execute('pay')
+
+    if not MallSale.find([('party', '=', member.id)]):
+        order = MallSale(party=member, warehouse=warehouses['CW'])
+        for code, quantity in LOYAL_MALL_SALE:
+            line = order.lines.new()
+            line.product = products[code]
+            line.quantity = quantity
+        order.click('quote')
+        order.click('confirm')
+
+    Number = Model.get('sale.promotion.coupon.number', config=config)
+    if not Number.find([('party', '=', member.id)]):
+        Coupon.claim(member.id, coupon.id, config.context)
+
+
+def setup_pickup_payment(config, accounts):
+    """The money the stores and the mall take for orders pays their
+    invoices through the WeChat Pay account"""
+    Account = Model.get('account.account', config=config)
+    Configuration = Model.get('sale.configuration', config=config)
+    Journal = Model.get('account.journal', config=config)
+    configuration = Configuration(1)
+    if configuration.pickup_payment_method:
+        return
+    journal, = Journal.find([('type', '=', 'cash')], limit=1)
+    account, = Account.find([('name', '=', WECHAT_PAY)], limit=1)
+    configuration.pickup_payment_method = get_or_create(
+        config, 'account.invoice.payment.method',
+        [('name', '=', WECHAT_PAY)], name=WECHAT_PAY, journal=journal,
+        credit_account=account, debit_account=account)
+    configuration.save()
+
+
 def setup_reservations(config, warehouses, products):
-    """Hold 1 老班章 at the central warehouse for a mall delivery being paid
-    and keep 1 at 西湖店 for a paid pickup until its deadline"""
+    """Hold 1 老班章 at the central warehouse for a mall delivery being
+    paid; 李娜 has paid a pickup order of 1 at 西湖店 that is ready"""
     Configuration = Model.get('stock.configuration', config=config)
     Reservation = Model.get('stock.reservation', config=config)
+    Sale = Model.get('sale.sale', config=config)
     stock_config = Configuration(1)
     if not stock_config.fulfilment_warehouse:
         stock_config.fulfilment_warehouse = warehouses['CW']
         stock_config.save()
     limited = products[LIMITED]
-    for code, channel, state in [
-            ('CW', 'mall_delivery', 'held'),
-            ('SA', 'mall_pickup', 'confirmed')]:
-        location = warehouses[code].storage_location
-        if Reservation.find([
-                    ('product', '=', limited.id),
-                    ('location', '=', location.id),
-                    ('state', '=', state),
-                    ]):
-            continue
-        reservation_id, = Reservation.hold([{
+    location = warehouses['CW'].storage_location
+    if not Reservation.find([
+                ('product', '=', limited.id),
+                ('location', '=', location.id),
+                ('state', '=', 'held'),
+                ]):
+        Reservation.hold([{
                     'product': limited.id, 'location': location.id,
-                    'quantity': 1, 'channel': channel,
+                    'quantity': 1, 'channel': 'mall_delivery',
                     }], config.context)
-        if state == 'confirmed':
-            Reservation.confirm(
-                [reservation_id], datetime.datetime.now() + PICKUP_DEADLINE,
-                config.context)
+
+    member = pickup_member(config)
+    if not Sale.find([
+                ('party', '=', member.id),
+                ('pickup_store', '!=', None),
+                ]):
+        sale = Sale(party=member, pickup_store=warehouses['SA'])
+        line = sale.lines.new()
+        line.product = limited
+        line.quantity = 1
+        sale.click('quote')
+        Sale.pickup_paid([sale.id], PICKUP_PAYMENT, config.context)
+        sale.reload()
+        sale.click('pickup_ready')
+
+
+def pickup_member(config):
+    Party = Model.get('party.party', config=config)
+    member, = Party.find([('name', '=', PICKUP_MEMBER)])
+    return member
+
+
+def pickup_code(config):
+    """Return 李娜's pickup order and its code, computed in the server as
+    the mall API does: the database keeps only a keyed hash of it"""
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    Sale = Model.get('sale.sale', config=config)
+    sale, = Sale.find([
+            ('party', '=', pickup_member(config).id),
+            ('pickup_state', '=', 'ready'),
+            ])
+    with Transaction().start(config.database_name, 0):
+        code, _ = Pool().get('sale.sale')(sale.id).pickup_code()
+    return sale, code
+
+
+def setup_endless_aisle(config, warehouses, products):
+    """At 西湖店's till clerk_a orders for 王芳 a 宜兴紫砂壶 from the central
+    warehouse, shipped home and paid at the till"""
+    POS = Model.get('sale.point', config=config)
+    Sale = Model.get('sale.sale', config=config)
+    Party = Model.get('party.party', config=config)
+    member, = Party.find([('name', '=', ENDLESS_AISLE_MEMBER)])
+    if Sale.find([('party', '=', member.id), ('origin_store', '!=', None)]):
+        return
+    pos, = POS.find([
+            ('storage_location', '=', warehouses['SA'].storage_location.id)])
+    clerk_config = pconfig.set_trytond(
+        database=config.database_name, user='clerk_a')
+    Location = Model.get('stock.location', config=clerk_config)
+    POSSale = Model.get('sale.point.sale', config=clerk_config)
+    Product = Model.get('product.product', config=clerk_config)
+    pos_sale = POSSale(point=pos.id)
+    pos_sale.save()
+    identify = pos_sale.click('identify_member')
+    identify.form.code = member.member_number
+    identify.execute('identify')
+    code, quantity = ENDLESS_AISLE_ORDER
+    aisle = Wizard(
+        'sale.point.endless_aisle', [pos_sale], config=clerk_config)
+    aisle.form.product = Product(products[code].id)
+    aisle.form.quantity = quantity
+    aisle.form.source = Location(warehouses['CW'].id)
+    aisle.form.kind = 'delivery'
+    aisle.form.payment = 'till'
+    aisle.execute('order')
+    aisle.execute('end')
+    pconfig.set_trytond(database=config.database_name)
 
 
 def do_moves(config, moves):
@@ -592,7 +799,11 @@ def load(config, admin_password=None):
     setup_shop(config, company, warehouses['CW'], lang, country, products)
     setup_users(config, company, warehouses, lang)
     setup_replenishment(config, company, country, warehouses, products)
+    setup_pickup_payment(config, accounts)
     setup_reservations(config, warehouses, products)
+    coupon = setup_loyalty(config, accounts, account_category)
+    setup_loyal_member(config, warehouses, products, coupon)
+    setup_endless_aisle(config, warehouses, products)
     return warehouses, products
 
 
@@ -616,6 +827,9 @@ def print_summary(config, warehouses, products):
         for w in warehouses.values())
     total = quantity(config, limited, warehouses.values())
     print(f"{limited.rec_name}: {split}, 合计 {total:g}")
+    sale, code = pickup_code(config)
+    print(f"{PICKUP_MEMBER}的自提单 {sale.number} 已备货, "
+        f"在{sale.pickup_store.name}凭取货码 {code} 取货 (销售 › 取货核销)")
 
 
 def main():

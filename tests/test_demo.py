@@ -31,6 +31,9 @@ COUNTED = [
     'party.contact_mechanism', 'web.shop', 'res.user',
     'purchase.product_supplier', 'purchase.request',
     'stock.replenishment.suggestion', 'stock.reservation',
+    'member.tier', 'member.points.rule', 'member.points.entry',
+    'member.tier.history', 'party.wechat_identity', 'sale.point.sale',
+    'sale.sale', 'sale.promotion', 'sale.promotion.coupon.number',
     ]
 
 
@@ -81,7 +84,8 @@ def test_points_of_sale(demo):
     assert sorted(p.storage_location.id for p in points) == sorted(
         warehouses[c].storage_location.id for c in tea_house.STORES)
     methods = {m.name: m for m in Method.find([])}
-    assert methods.keys() == {"现金", "微信支付"}
+    assert methods.keys() == {"现金", "微信支付", "积分"}
+    assert methods["积分"].points
     assert methods["现金"].cash and not methods["微信支付"].cash
     assert methods["现金"].account != methods["微信支付"].account
     for point in points:
@@ -92,7 +96,7 @@ def test_points_of_sale(demo):
 def test_products_and_limited_tea(demo):
     config, warehouses, products, *_ = demo
     Product = Model.get('product.product', config=config)
-    found = Product.find([('salable', '=', True)])
+    found = Product.find([('salable', '=', True), ('type', '=', 'goods')])
     assert len(found) >= 30
     assert all(p.code and p.gross_price_used for p in found)
     limited, = Product.find([('code', '=', 'LBZ2019')])
@@ -169,7 +173,9 @@ def test_reservations_on_limited_tea(demo):
     assert sorted((store[r.location.id], r.channel, r.state)
         for r in reservations) == [
         ('CW', 'mall_delivery', 'held'), ('SA', 'mall_pickup', 'confirmed')]
-    assert all(r.expires_at for r in reservations)
+    # Held for the payment; kept for the paid pickup order until collected
+    assert [bool(r.expires_at) for r in sorted(
+            reservations, key=lambda r: r.state != 'held')] == [True, False]
     figures = {store[a.location.id]: (a.on_hand, a.reserved, a.available)
         for a in Availability.find([('product', '=', limited.id)])}
     assert figures == {
@@ -204,3 +210,60 @@ def test_owner_reads_replenishment(demo):
     Suggestion = Model.get('stock.replenishment.suggestion', config=owner)
     suggestion, = Suggestion.find([('state', '=', 'open')])
     assert suggestion.purchase_request.state == 'draft'
+
+
+# 2 × ¥1,680 + 2 × ¥980 at the till make him 金卡 (× 1.5), then ¥268 in
+# the mall
+EARNED = [('mall', 'earn', 402), ('pos', 'earn', 7980)]
+
+
+def test_loyal_member(demo):
+    """张伟 joined at 西湖店 by phone, bound his WeChat, earned points at the
+    till and in the mall, is 金卡 and holds an unused coupon"""
+    config, warehouses, *_ = demo
+    Entry = Model.get('member.points.entry', config=config)
+    Identity = Model.get('party.wechat_identity', config=config)
+    Number = Model.get('sale.promotion.coupon.number', config=config)
+    Party = Model.get('party.party', config=config)
+    member, = Party.find([('name', '=', tea_house.LOYAL_MEMBER)])
+    assert member.member_mobile == '+8613800138000'
+    assert member.member_join_channel == 'pos'
+    assert member.member_join_store == warehouses['SA']
+    identity, = Identity.find([('party', '=', member.id)])
+    assert identity.openid == tea_house.LOYAL_OPENID
+    earned = sorted(
+        (e.channel, e.type, e.points)
+        for e in Entry.find([('member', '=', member.id)]))
+    assert earned == EARNED
+    assert member.points_balance == sum(p for *_, p in EARNED)
+    assert member.member_tier.name == "金卡"
+    number, = Number.find([('party', '=', member.id)])
+    assert number.coupon.promotion.name == tea_house.CAMPAIGN
+    assert not number.redemption
+
+
+def test_paid_pickup_order(demo):
+    "李娜's paid order waits at 西湖店 for the code that make run prints"
+    config, warehouses, products, *_ = demo
+    sale, code = tea_house.pickup_code(config)
+    assert sale.pickup_store == warehouses['SA']
+    assert sale.pickup_state == 'ready' and sale.pickup_deadline
+    assert [line.product for line in sale.lines] == [
+        products[tea_house.LIMITED]]
+    assert len(code) == 10 and code.isdigit()
+    assert sale.pickup_code_hash and code not in sale.pickup_code_hash
+
+
+def test_endless_aisle_order(demo):
+    """clerk_a ordered 王芳's teapot from the central warehouse at 西湖店's
+    till; it is paid and credited to the store and clerk"""
+    config, warehouses, products, *_ = demo
+    Sale = Model.get('sale.sale', config=config)
+    sale, = Sale.find([('origin_store', '!=', None)])
+    assert sale.party.name == tea_house.ENDLESS_AISLE_MEMBER
+    assert sale.origin_store == warehouses['SA']
+    assert sale.origin_clerk.login == 'clerk_a'
+    assert sale.warehouse == warehouses['CW']
+    assert sale.state == 'processing'
+    invoice, = sale.invoices
+    assert invoice.state == 'paid'

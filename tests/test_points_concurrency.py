@@ -20,11 +20,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from trytond import backend
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
 from trytond.transaction import Transaction
 
+from trytond.modules.omni_inventory_bridge.tests.tools import run_retrying
 from trytond.modules.omni_member_hub.exceptions import PointsError
 
 pytestmark = pytest.mark.skipif(
@@ -51,18 +51,6 @@ def member():
     drop_db()
 
 
-def run(func):
-    """Run func in a new transaction, again after a serialization error
-    as Tryton's dispatcher does; return its result and the retries"""
-    for retry in range(100):
-        try:
-            with Transaction().start(DB_NAME, 0):
-                return func(), retry
-        except backend.DatabaseOperationalError:
-            time.sleep(0.02 * (retry + 1))
-    raise AssertionError("still failing after 100 retries")
-
-
 def top_up(member_id):
     "Bring the member's balance to BALANCE"
     def adjust():
@@ -73,7 +61,7 @@ def top_up(member_id):
         missing = BALANCE - Entry.balance(member)
         if missing:
             Entry.adjust(member, missing, "top up")
-    run(adjust)
+    run_retrying(adjust)
 
 
 def redeem(member_id, points, channel):
@@ -86,7 +74,7 @@ def redeem(member_id, points, channel):
             Entry.redeem(Party(member_id), points, channel)
         except PointsError:
             return Entry.balance(Party(member_id))
-    return run(spend)
+    return run_retrying(spend)
 
 
 def ledger(member_id):
@@ -102,7 +90,7 @@ def ledger(member_id):
                 ])
         return (Entry.balance(Party(member_id)),
             sum(a.remaining for a in awards))
-    return run(read)[0]
+    return run_retrying(read)[0]
 
 
 @pytest.mark.parametrize('threads, points, rounds', CASES)

@@ -69,15 +69,15 @@ class Party(metaclass=PoolMeta):
                         party=source.rec_name,
                         survivor=done[0].survivor.rec_name))
             return done[0]
+        # The session is written in this transaction: a failure rolls it
+        # back with the rest
         session_id, _, _ = Replace.create()
-        try:
-            replace = Replace(session_id)
-            replace.ask.source = source
-            replace.ask.destination = survivor
-            with Transaction().set_context(_member_merge=True):
-                replace.transition_replace()
-        finally:
-            Replace.delete(session_id)
+        replace = Replace(session_id)
+        replace.ask.source = source
+        replace.ask.destination = survivor
+        with Transaction().set_context(_member_merge=True):
+            replace.transition_replace()
+        Replace.delete(session_id)
         merge, = Merge.search([('source', '=', source.id)])
         return merge
 

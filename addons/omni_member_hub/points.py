@@ -344,15 +344,22 @@ class PointsEntry(AppendOnlyMixin, ModelSQL, ModelView):
     @classmethod
     def lock_member(cls, member):
         """Serialize the points operations of the member until the end of
-        the transaction, see the module's docstring"""
+        the transaction, see the module's docstring; return the member who
+        holds the points now: the survivor when member was merged"""
         Party = Pool().get('party.party')
         party = Party.__table__()
         transaction = Transaction()
+        if not member:
+            return member
         if transaction.database.has_select_for():
             cursor = transaction.connection.cursor()
             cursor.execute(*party.select(
                     party.id, where=party.id == int(member),
                     for_=For('UPDATE')))
+        survivor, = Party.member_replaced_by([int(member)])
+        if survivor.id != int(member):
+            return cls.lock_member(survivor)
+        return survivor
 
     @classmethod
     def _touch_member(cls, member):
@@ -436,14 +443,16 @@ class PointsEntry(AppendOnlyMixin, ModelSQL, ModelView):
         pool = Pool()
         Rule = pool.get('member.points.rule')
         Tier = pool.get('member.tier')
-        if not member or not member.is_member:
+        if not member:
             return
         rule = Rule.of_channel(channel)
         if not rule or amount <= 0:
             return
+        member = cls.lock_member(member)
+        if not member.is_member:
+            return
         points = rule.points(
             rule.eligible(Decimal(amount), lines), Tier.multiplier_of(member))
-        cls.lock_member(member)
         if origin:
             active = cls._active(origin, ['earn'])
             if active:
@@ -462,16 +471,18 @@ class PointsEntry(AppendOnlyMixin, ModelSQL, ModelView):
         pool = Pool()
         Rule = pool.get('member.points.rule')
         Tier = pool.get('member.tier')
-        if not member or not member.is_member:
+        if not member:
             return
         rule = Rule.of_channel(channel)
         if not rule:
+            return
+        member = cls.lock_member(member)
+        if not member.is_member:
             return
         points = rule.points(
             rule.eligible(abs(Decimal(amount)), lines and [
                     (p, abs(a)) for p, a in lines]),
             Tier.multiplier_of(member))
-        cls.lock_member(member)
         if origin and cls._active(origin, ['adjust']):
             return
         points = min(points, cls.balance(member))
@@ -487,12 +498,12 @@ class PointsEntry(AppendOnlyMixin, ModelSQL, ModelView):
         """Spend the member's points, oldest expiry first, and return the
         redeem entry (the one of origin if already written); raise
         PointsError when the balance is short"""
-        cls._check_member(member)
         if points <= 0:
             raise PointsError(gettext(
                     'omni_member_hub.msg_points_redeem_positive',
                     points=points))
-        cls.lock_member(member)
+        member = cls.lock_member(member)
+        cls._check_member(member)
         if origin:
             active = cls._active(origin, ['redeem'])
             if active:
@@ -516,8 +527,8 @@ class PointsEntry(AppendOnlyMixin, ModelSQL, ModelView):
             raise PointsError(gettext(
                     'omni_member_hub.msg_points_bonus_reason',
                     reason=reason))
+        member = cls.lock_member(member)
         cls._check_member(member)
-        cls.lock_member(member)
         given = cls.search([
                 ('member', '=', member.id),
                 ('bonus_reason', '=', reason),
@@ -540,7 +551,7 @@ class PointsEntry(AppendOnlyMixin, ModelSQL, ModelView):
             store=None, origin=None):
         """Give (positive) or take (negative, at most the balance) points
         by hand and return the entry"""
-        cls.lock_member(member)
+        member = cls.lock_member(member)
         if points > 0:
             return cls._award(
                 member, points, channel, store, origin, type_='adjust',
@@ -563,8 +574,7 @@ class PointsEntry(AppendOnlyMixin, ModelSQL, ModelView):
         entries = cls.search([('origin', '=', str(origin))], limit=1)
         if not entries:
             return []
-        member = entries[0].member
-        cls.lock_member(member)
+        member = cls.lock_member(entries[0].member)
         reversing = []
         for entry in cls._active(origin, ['earn', 'redeem', 'adjust']):
             values = {
@@ -600,7 +610,7 @@ class PointsEntry(AppendOnlyMixin, ModelSQL, ModelView):
                     ('points', '>', 0),
                     ])}
         for member in Party.browse(sorted(members, key=lambda m: m.id)):
-            cls.lock_member(member)
+            member = cls.lock_member(member)
             expired = cls.search([
                     ('member', '=', member.id),
                     ('expires_on', '<', today),

@@ -27,6 +27,7 @@ from trytond.rpc import RPC
 from trytond.transaction import Transaction, without_check_access
 
 from trytond.modules.omni_inventory_bridge.reservation import OPEN_STATES
+from trytond.modules.omni_inventory_bridge.stock import distance_km
 from trytond.modules.product import round_price
 
 from .exceptions import PickupCodeError, PickupError
@@ -131,6 +132,21 @@ class Sale(metaclass=PoolMeta):
             'readonly': Eval('state') != 'draft',
             },
         help="The clerk who took the order, for commissions.")
+    pickup_source = fields.Many2One(
+        'stock.location', "Transfer From",
+        domain=[
+            ('type', '=', 'warehouse'),
+            ('id', '!=', Eval('pickup_store', -1)),
+            ],
+        states={
+            'readonly': Eval('state') != 'draft',
+            'invisible': ~Eval('pickup_store'),
+            },
+        help="The location that has the goods and sends them to the "
+        "pickup store.")
+    pickup_transfers = fields.One2Many(
+        'stock.shipment.internal', 'pickup_sale', "Pickup Transfers",
+        readonly=True)
 
     @classmethod
     def __setup__(cls):
@@ -165,7 +181,8 @@ class Sale(metaclass=PoolMeta):
                 'pickup_code_nonce', 'pickup_code_hash', 'pickup_ready_at',
                 'pickup_deadline', 'pickup_handed_over_at',
                 'pickup_handed_over_by', 'pickup_point', 'pickup_refunds',
-                'origin_store', 'origin_clerk']:
+                'origin_store', 'origin_clerk', 'pickup_source',
+                'pickup_transfers']:
             default.setdefault(name)
         return super().copy(sales, default=default)
 
@@ -192,8 +209,11 @@ class Sale(metaclass=PoolMeta):
         return bool(self.origin_store and not self.pickup_store)
 
     def apply_pickup_discount(self):
-        "Take the store's pickup discount off the unit prices, once"
-        rate = self.pickup_store.pickup_discount or Decimal(0)
+        """Take the store's pickup discount off the unit prices, once; an
+        order taken in the store gets none"""
+        rate = Decimal(0)
+        if not self.origin_store:
+            rate = self.pickup_store.pickup_discount or Decimal(0)
         self.warehouse = self.pickup_store
         self.shipment_method = 'order'
         self.invoice_method = 'order'
@@ -210,8 +230,11 @@ class Sale(metaclass=PoolMeta):
 
     @classmethod
     def reserve_pickup(cls, sales, expires_at=None):
-        "Reserve the goods of the pickup orders at their store's shelf"
-        cls._reserve(sales, lambda sale: sale.pickup_store, expires_at)
+        """Reserve the goods of the pickup orders at their store's shelf,
+        or at the location that transfers them"""
+        cls._reserve(
+            sales, lambda sale: sale.pickup_source or sale.pickup_store,
+            expires_at)
 
     @classmethod
     def _reserve(cls, sales, warehouse_of, expires_at=None):
@@ -341,6 +364,133 @@ class Sale(metaclass=PoolMeta):
             sale.pickup_paid_by = Transaction().user
             sale.pickup_payment_reference = reference
         cls.save(sales)
+        cls._transfer_pickup([s for s in sales if s.pickup_source])
+
+    @classmethod
+    def _transfer_pickup(cls, sales):
+        "Ask the source locations to send the goods to the pickup stores"
+        pool = Pool()
+        Move = pool.get('stock.move')
+        Shipment = pool.get('stock.shipment.internal')
+        Uom = pool.get('product.uom')
+        shipments = []
+        for sale in sales:
+            shipment = Shipment(
+                company=sale.company,
+                from_location=sale.pickup_source.storage_location,
+                to_location=sale.pickup_store.storage_location,
+                reference=sale.number,
+                pickup_sale=sale)
+            shipment.moves = [Move(
+                    product=line.product,
+                    unit=line.product.default_uom,
+                    quantity=Uom.compute_qty(
+                        line.unit, line.quantity, line.product.default_uom),
+                    from_location=shipment.from_location,
+                    to_location=shipment.to_location,
+                    company=sale.company,
+                    ) for line in sale.pickup_goods_lines]
+            shipments.append(shipment)
+        Shipment.save(shipments)
+        Shipment.wait(shipments)
+
+    @classmethod
+    def pickup_transferred(cls, sales):
+        """The goods left the source locations of the pickup orders: their
+        reservations there are consumed"""
+        Reservation = Pool().get('stock.reservation')
+        Reservation.consume([r for s in sales
+                for r in cls.pickup_reservations([s])
+                if r.location.warehouse == s.pickup_source])
+
+    @classmethod
+    def pickup_received(cls, sales):
+        """The goods arrived at the pickup store: they are reserved on its
+        shelf until the handover and the member is told"""
+        pool = Pool()
+        Reservation = pool.get('stock.reservation')
+        cls.pickup_transferred(sales)
+        sales = [s for s in sales if s.pickup_state == 'paid']
+        cls._reserve(sales, lambda sale: sale.pickup_store)
+        reservations = cls.pickup_reservations(sales)
+        Reservation.confirm([r for r in reservations if r.state == 'held'])
+        Reservation.write(reservations, {'expires_at': None})
+        cls.pickup_ready(sales)
+
+    @classmethod
+    def endless_aisle_availability(cls, product, store):
+        """Return what every warehouse has available of product as dicts of
+        warehouse, available and distance (km from store), nearest first"""
+        pool = Pool()
+        Availability = pool.get('stock.availability')
+        Location = pool.get('stock.location')
+        warehouses = Location.search([('type', '=', 'warehouse')])
+        figures = Availability.get([product], warehouses)
+        rows = []
+        for warehouse in warehouses:
+            distance = None
+            if None not in {store.latitude, store.longitude,
+                    warehouse.latitude, warehouse.longitude}:
+                distance = round(distance_km(
+                        store.latitude, store.longitude,
+                        warehouse.latitude, warehouse.longitude), 1)
+            rows.append({
+                    'warehouse': warehouse.id,
+                    'available': figures[(product.id, warehouse.id)][2],
+                    'distance': distance,
+                    })
+        rows.sort(key=lambda r: (
+                r['distance'] is None, r['distance'] or 0, r['warehouse']))
+        return rows
+
+    @classmethod
+    def create_endless_aisle(
+            cls, point, member, lines, source, pickup=False, address=None):
+        """Return the quoted order that the point's store takes for member
+        of lines [(product, quantity)] from the source warehouse: shipped
+        home to address, or transferred to the store for pickup"""
+        pool = Pool()
+        Line = pool.get('sale.line')
+        store = point.store
+        sale = cls(
+            company=point.company, party=member,
+            origin_store=store, origin_clerk=Transaction().user)
+        sale.on_change_party()
+        if pickup:
+            sale.pickup_store = store
+            sale.pickup_source = source if source != store else None
+            sale.warehouse = store
+        else:
+            sale.warehouse = source
+            sale.shipment_address = address
+        sale_lines = []
+        for product, quantity in lines:
+            line = Line(sale=sale, type='line', product=product,
+                quantity=quantity)
+            line.on_change_product()
+            sale_lines.append(line)
+        sale.lines = sale_lines
+        sale.save()
+        cls.quote([sale])
+        return sale
+
+    @classmethod
+    def endless_aisle_paid(cls, sales, reference):
+        """The customer paid the endless-aisle orders at the till: pickup
+        orders wait for their goods, delivery orders are confirmed and
+        their invoices paid"""
+        cls.pickup_paid([s for s in sales if s.pickup_store], reference)
+        deliveries = [s for s in sales if not s.pickup_store]
+        if deliveries:
+            cls.write(deliveries, {
+                    'invoice_method': 'order',
+                    'pickup_payment_reference': reference,
+                    'pickup_paid_at': datetime.datetime.now(),
+                    'pickup_paid_by': Transaction().user,
+                    })
+            cls.confirm(deliveries)
+            cls.process(deliveries)
+            cls._pay_pickup_invoices(deliveries)
 
     def set_pickup_code(self):
         "Draw a code unique among the live codes at the store"

@@ -1,10 +1,13 @@
 # This file is part of Omni Retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
+from trytond.i18n import gettext
 from trytond.model import ModelView, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
+
+from .exceptions import PickupError
 
 
 class PickupHandover(Wizard):
@@ -117,6 +120,180 @@ class PickupHandoverOrder(ModelView):
             ],
         help="The lines the customer does not take: they are refunded "
         "and their stock released.")
+
+    @classmethod
+    def get_pickup_states(cls):
+        Sale = Pool().get('sale.sale')
+        return Sale.fields_get(['pickup_state'])['pickup_state']['selection']
+
+
+class EndlessAisle(Wizard):
+    "Endless Aisle Order"
+    __name__ = 'sale.point.endless_aisle'
+    start = StateView(
+        'sale.point.endless_aisle.start',
+        'omni_o2o_pickup.endless_aisle_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Order", 'order', 'tryton-ok', default=True),
+            ])
+    order = StateTransition()
+    done = StateView(
+        'sale.point.endless_aisle.done',
+        'omni_o2o_pickup.endless_aisle_done_view_form', [
+            Button("Close", 'end', 'tryton-close', default=True),
+            ])
+
+    def default_start(self, fields):
+        pool = Pool()
+        POSSale = pool.get('sale.point.sale')
+        context = Transaction().context
+        if context.get('active_model') != 'sale.point.sale':
+            raise PickupError(gettext(
+                    'omni_o2o_pickup.msg_endless_aisle_from_pos_sale'))
+        sale = POSSale(context['active_id'])
+        if not sale.member:
+            raise PickupError(gettext(
+                    'omni_o2o_pickup.msg_endless_aisle_member',
+                    sale=sale.rec_name))
+        addresses = [a for a in sale.member.addresses if a.active]
+        return {
+            'point': sale.point.id,
+            'store': sale.point.store.id,
+            'member': sale.member.id,
+            'quantity': 1,
+            'kind': 'delivery',
+            'payment': 'till',
+            'address': addresses[0].id if addresses else None,
+            }
+
+    def transition_order(self):
+        Sale = Pool().get('sale.sale')
+        start = self.start
+        # A clerk takes the order through this wizard only, not by
+        # editing sales
+        with without_check_access():
+            sale = Sale.create_endless_aisle(
+                start.point, start.member,
+                [(start.product, start.quantity)], start.source,
+                pickup=start.kind == 'pickup', address=start.address)
+            if start.payment == 'till':
+                Sale.endless_aisle_paid([sale], start.point.rec_name)
+        self.done.sale = sale
+        return 'done'
+
+    def default_done(self, fields):
+        sale = self.done.sale
+        sale = sale.__class__(sale.id)
+        return {
+            'sale': sale.id,
+            'state': sale.state,
+            'pickup_state': sale.pickup_state,
+            'total_amount': sale.total_amount,
+            'currency': sale.currency.id,
+            }
+
+
+class EndlessAisleStart(ModelView):
+    "Endless Aisle Order"
+    __name__ = 'sale.point.endless_aisle.start'
+
+    point = fields.Many2One('sale.point', "Point of Sale", readonly=True)
+    store = fields.Many2One('stock.location', "Store", readonly=True)
+    member = fields.Many2One(
+        'party.party', "Member", required=True, readonly=True)
+    product = fields.Many2One(
+        'product.product', "Product", required=True,
+        domain=[
+            ('salable', '=', True),
+            ('type', '=', 'goods'),
+            ],
+        help="The product the store does not have on its shelf.")
+    quantity = fields.Float(
+        "Quantity", digits=(16, 0), required=True,
+        domain=[('quantity', '>', 0)])
+    availability = fields.One2Many(
+        'sale.point.endless_aisle.location', None, "Availability",
+        readonly=True,
+        help="What each location has for sale, nearest to the store first.")
+    sources = fields.Many2Many(
+        'stock.location', None, None, "Sources", readonly=True)
+    kind = fields.Selection([
+            ('delivery', "Ship Home"),
+            ('pickup', "Transfer to This Store"),
+            ], "Fulfilment", required=True)
+    source = fields.Many2One(
+        'stock.location', "From", required=True,
+        domain=[('id', 'in', Eval('sources', []))],
+        help="The location that has the quantity.")
+    address = fields.Many2One(
+        'party.address', "Delivery Address",
+        domain=[('party', '=', Eval('member', -1))],
+        states={
+            'required': Eval('kind') == 'delivery',
+            'invisible': Eval('kind') != 'delivery',
+            })
+    payment = fields.Selection([
+            ('till', "Paid at the Till"),
+            ('later', "Pay Later in the Mini-Program"),
+            ], "Payment", required=True)
+
+    @fields.depends(
+        'product', 'quantity', 'store', 'source', 'availability', 'sources')
+    def on_change_product(self):
+        self._fill_availability()
+
+    @fields.depends(
+        'product', 'quantity', 'store', 'source', 'availability', 'sources')
+    def on_change_quantity(self):
+        self._fill_availability()
+
+    @fields.depends(
+        'product', 'quantity', 'store', 'source', 'availability', 'sources')
+    def _fill_availability(self):
+        pool = Pool()
+        Row = pool.get('sale.point.endless_aisle.location')
+        Sale = pool.get('sale.sale')
+        self.availability = []
+        self.sources = []
+        if not self.product or not self.store:
+            self.source = None
+            return
+        rows = Sale.endless_aisle_availability(self.product, self.store)
+        self.availability = [Row(**r) for r in rows]
+        self.sources = [
+            r['warehouse'] for r in rows
+            if r['available'] >= (self.quantity or 0)]
+        if self.source not in self.sources:
+            self.source = self.sources[0] if self.sources else None
+
+
+class EndlessAisleLocation(ModelView):
+    "Endless Aisle Availability"
+    __name__ = 'sale.point.endless_aisle.location'
+
+    warehouse = fields.Many2One('stock.location', "Location", readonly=True)
+    available = fields.Float("Available", readonly=True)
+    distance = fields.Float(
+        "Distance (km)", digits=(16, 1), readonly=True,
+        help="From the store, as the crow flies.")
+
+
+class EndlessAisleDone(ModelView):
+    "Endless Aisle Order Taken"
+    __name__ = 'sale.point.endless_aisle.done'
+
+    sale = fields.Many2One('sale.sale', "Order", readonly=True)
+    state = fields.Selection('get_sale_states', "State", readonly=True)
+    pickup_state = fields.Selection(
+        'get_pickup_states', "Pickup State", readonly=True)
+    total_amount = fields.Numeric(
+        "Total", digits='currency', readonly=True)
+    currency = fields.Many2One('currency.currency', "Currency", readonly=True)
+
+    @classmethod
+    def get_sale_states(cls):
+        Sale = Pool().get('sale.sale')
+        return Sale.fields_get(['state'])['state']['selection']
 
     @classmethod
     def get_pickup_states(cls):

@@ -2,6 +2,9 @@
 # this repository contains the full copyright notices and license terms.
 """Set-up helpers shared by the concurrency tests and the benchmarks, which
 commit their own transactions on a database of their own."""
+import time
+
+from trytond import backend
 from trytond.pool import Pool
 from trytond.tests.test_tryton import (
     DB_NAME,
@@ -26,6 +29,18 @@ def run(context, func):
                 return func()
         except TransactionError as error:
             error.fix(extras)
+
+
+def run_retrying(func, **extras):
+    """Run func in a new transaction, again after a serialization error as
+    Tryton's dispatcher does; return its result and the retries"""
+    for retry in range(100):
+        try:
+            with Transaction().start(DB_NAME, 0, **extras):
+                return func(), retry
+        except backend.DatabaseOperationalError:
+            time.sleep(0.02 * (retry + 1))
+    raise AssertionError("still failing after 100 retries")
 
 
 def create_tea_company():
