@@ -827,9 +827,6 @@ def print_summary(config, warehouses, products):
         for w in warehouses.values())
     total = quantity(config, limited, warehouses.values())
     print(f"{limited.rec_name}: {split}, 合计 {total:g}")
-    sale, code = pickup_code(config)
-    print(f"{PICKUP_MEMBER}的自提单 {sale.number} 已备货, "
-        f"在{sale.pickup_store.name}凭取货码 {code} 取货 (销售 › 取货核销)")
 
 
 def main():

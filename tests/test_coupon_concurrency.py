@@ -30,7 +30,7 @@ ROUNDS = 5
 @pytest.fixture(scope='module')
 def shop():
     "Return the context and the ids of the member, tea, coupon, POS, method"
-    activate_module('omni_member_hub')
+    activate_module('omni_insights')
     context = create_tea_company()
     with Transaction().start(DB_NAME, 0, context=context,
             _lock_tables=['account_configuration']):

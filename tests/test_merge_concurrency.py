@@ -35,7 +35,7 @@ STORE_POINTS, MALL_POINTS, REDEEM, EARN = 1000, 500, 300, 100
 
 @pytest.fixture(scope='module')
 def database():
-    activate_module('omni_member_hub')
+    activate_module('omni_insights')
     with Transaction().start(DB_NAME, 0):
         Rule = Pool().get('member.points.rule')
         Rule.create([{'channel': 'mall', 'points_per_yuan': 1}])

@@ -50,7 +50,7 @@ def run(context, func):
 @pytest.fixture(scope='module')
 def store():
     "Return the context, the product, the shelf, two POS and the order"
-    activate_module('omni_o2o_pickup')
+    activate_module('omni_insights')
     context = create_tea_company()
     with Transaction().start(DB_NAME, 0, context=context,
             _lock_tables=['account_configuration']):

@@ -42,7 +42,7 @@ CASES = [
 @pytest.fixture(scope='module')
 def member():
     "Return the id of a member"
-    activate_module('omni_member_hub')
+    activate_module('omni_insights')
     # Registration locks the party table
     with Transaction().start(DB_NAME, 0, _lock_tables=['party_party']):
         Party = Pool().get('party.party')

@@ -50,7 +50,7 @@ ROUNDS = 3
 @pytest.fixture(scope='module')
 def stock():
     "Return the context, product id, {location id: quantity} and POS ids"
-    activate_module('omni_inventory_bridge')
+    activate_module('omni_insights')
     context = create_tea_company()
     product, locations = create_stock(
         context, "老班章", STOCK, salable=True)

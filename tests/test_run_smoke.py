@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import pathlib
+import re
 import shutil
 import socket
 import subprocess
@@ -30,6 +31,12 @@ OMNI_MODULES = [
     'omni_insights', 'omni_inventory_bridge', 'omni_member_hub',
     'omni_miniprogram', 'omni_o2o_pickup']
 CLERK_A = ('clerk_a', 'clerk-a-2026')
+
+# `make run` serves the embedded SQLite database; the demo itself is loaded
+# on PostgreSQL too, by test_demo.py
+pytestmark = pytest.mark.skipif(
+    os.environ.get('TRYTOND_DATABASE_URI', '').startswith('postgresql'),
+    reason="make run builds its demo on SQLite")
 
 
 def free_port():
@@ -65,11 +72,15 @@ def server():
     env = {**os.environ, 'TRYTOND_DATABASE_URI': uri}
     env.pop('DB_NAME', None)
     env.pop('DB_CACHE', None)
-    subprocess.run([
+    prepared = subprocess.run([
             str(BIN / 'python'), str(ROOT / 'tools' / 'omni_db.py'),
             '--config', str(config), '--database', name,
             '--state-dir', str(tmp)],
-        env=env, check=True, timeout=900)
+        env=env, check=True, timeout=900, capture_output=True, text=True)
+    # The banner gives the code of the demo's paid pickup order
+    assert re.search(
+        r"Pickup code of 李娜's order \S+ at 西湖店: \d{10} ",
+        prepared.stdout), prepared.stdout
     log = (tmp / 'trytond.log').open('w')
     process = subprocess.Popen([
             str(BIN / 'trytond'), '-c', str(config), '-d', name],

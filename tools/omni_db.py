@@ -87,7 +87,7 @@ def prepare(name, config_file, admin_password, state_dir):
     marker.write_text(current)
 
 
-def print_banner(name, admin_password):
+def print_banner(name, config_file, admin_password):
     from trytond import config
     host, port = config.get('web', 'listen').rsplit(':', 1)
     print(f"\nOmni Retail serves http://{host}:{port}/ "
@@ -96,7 +96,20 @@ def print_banner(name, admin_password):
     print(f"  {'admin':8} {admin_password:16} administrator")
     for login, description, password, *_ in USERS:
         print(f"  {login:8} {password:16} {description}")
+    print_pickup_code(name, config_file)
     print(flush=True)
+
+
+def print_pickup_code(name, config_file):
+    "Print the code of the demo's pickup order, which only the server knows"
+    from proteus import config as pconfig
+
+    from demo.tea_house import PICKUP_MEMBER, pickup_code
+    sale, code = pickup_code(
+        pconfig.set_trytond(database=name, config_file=config_file))
+    print(f"Pickup code of {PICKUP_MEMBER}'s order {sale.number} at "
+        f"{sale.pickup_store.name}: {code} "
+        "(clerk_a: 销售 › 取货核销 / Sales › Pickup Handover)")
 
 
 def main():
@@ -114,7 +127,7 @@ def main():
     prepare(
         options.database, options.config, options.admin_password,
         options.state_dir)
-    print_banner(options.database, options.admin_password)
+    print_banner(options.database, options.config, options.admin_password)
 
 
 if __name__ == '__main__':

@@ -22,6 +22,8 @@ run_pytest() {
     find "$cache_root" -maxdepth 1 -name "$backend-*" ! -name "$backend-$hash" \
         -exec rm -rf {} +
     TRYTOND_DATABASE_URI=$2 DB_CACHE=$cache_root/$backend-$hash \
+        $BIN/python tools/build_test_cache.py || return 1
+    TRYTOND_DATABASE_URI=$2 DB_CACHE=$cache_root/$backend-$hash \
         $BIN/pytest "${pytest_args[@]}"
 }
 

@@ -241,19 +241,27 @@ class Sale(metaclass=PoolMeta):
         "Reserve the goods of the sales at the warehouse_of each"
         pool = Pool()
         Reservation = pool.get('stock.reservation')
-        Uom = pool.get('product.uom')
         for sale in sales:
-            requests = [{
-                    'product': line.product.id,
-                    'quantity': Uom.compute_qty(
-                        line.unit, line.quantity, line.product.default_uom,
-                        round=False),
-                    'origin': str(line),
-                    'channel': sale.reservation_channel,
-                    } for line in sale.pickup_goods_lines]
+            requests = sale.reservation_requests()
             if requests:
                 Reservation.hold_pickup(
                     requests, warehouse_of(sale), expires_at=expires_at)
+
+    def reservation_requests(self, location=None):
+        "Return the hold requests of the goods lines, at location if given"
+        Uom = Pool().get('product.uom')
+        requests = [{
+                'product': line.product.id,
+                'quantity': Uom.compute_qty(
+                    line.unit, line.quantity, line.product.default_uom,
+                    round=False),
+                'origin': str(line),
+                'channel': self.reservation_channel,
+                } for line in self.pickup_goods_lines]
+        if location:
+            for request in requests:
+                request['location'] = location.id
+        return requests
 
     @property
     def reservation_channel(self):
@@ -411,7 +419,11 @@ class Sale(metaclass=PoolMeta):
         Reservation = pool.get('stock.reservation')
         cls.pickup_transferred(sales)
         sales = [s for s in sales if s.pickup_state == 'paid']
-        cls._reserve(sales, lambda sale: sale.pickup_store)
+        # The goods came for these orders: what arrived in this transaction
+        # is not yet available to others
+        Reservation.hold_forced([r for s in sales
+                for r in s.reservation_requests(
+                    s.pickup_store.storage_location)])
         reservations = cls.pickup_reservations(sales)
         Reservation.confirm([r for r in reservations if r.state == 'held'])
         Reservation.write(reservations, {'expires_at': None})
