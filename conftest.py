@@ -91,3 +91,25 @@ class ScenarioItem(pytest.Item):
 
 class ScenarioFailure(Exception):
     pass
+
+
+def pytest_collection_modifyitems(config, items):
+    """On PostgreSQL, leave out the generic checks that every module's
+    ModuleTestCase inherits from Tryton: they read the model and view
+    definitions, which do not depend on the backend, and run on SQLite"""
+    if not os.environ.get(
+            'TRYTOND_DATABASE_URI', '').startswith('postgresql'):
+        return
+    from trytond.tests.test_tryton import ModuleTestCase
+    kept, generic = [], []
+    for item in items:
+        cls = getattr(item, 'cls', None)
+        if (cls is not None and issubclass(cls, ModuleTestCase)
+                and getattr(cls, item.name, None)
+                is getattr(ModuleTestCase, item.name, object())):
+            generic.append(item)
+        else:
+            kept.append(item)
+    if generic:
+        config.hook.pytest_deselected(items=generic)
+        items[:] = kept

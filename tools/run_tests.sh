@@ -15,29 +15,44 @@ pytest_args=("$@")
 pg_uri=${TRYTOND_DATABASE_URI:-}
 unset TRYTOND_DATABASE_URI TRYTOND_CONFIG TRYTOND_DATABASE__PATH TRYTOND_WEB__ROOT DB_NAME
 
-run_pytest() {
-    local backend=$1
-    echo "=== $backend ==="
-    mkdir -p "$cache_root"
-    find "$cache_root" -maxdepth 1 -name "$backend-*" ! -name "$backend-$hash" \
-        -exec rm -rf {} +
-    TRYTOND_DATABASE_URI=$2 DB_CACHE=$cache_root/$backend-$hash \
-        $BIN/python tools/build_test_cache.py || return 1
-    TRYTOND_DATABASE_URI=$2 DB_CACHE=$cache_root/$backend-$hash \
-        $BIN/pytest "${pytest_args[@]}"
-}
-
-run_pytest sqlite sqlite://
-sqlite_rc=$?
-
 cluster=""
 if [ -z "$pg_uri" ]; then
     cluster=$(mktemp -d /tmp/omni-pg.XXXXXX)
     trap 'tools/pg_cluster.sh stop "$cluster/pg"; rm -rf "$cluster"' EXIT
     pg_uri=$(tools/pg_cluster.sh start "$cluster/pg") || exit 1
 fi
-run_pytest postgresql "$pg_uri"
-pg_rc=$?
+
+with_backend() {
+    local backend=$1 uri=$2
+    shift 2
+    TRYTOND_DATABASE_URI=$uri DB_CACHE=$cache_root/$backend-$hash "$@"
+}
+
+# Build both backends' cached databases at once: each build uses one core
+mkdir -p "$cache_root"
+for backend in sqlite postgresql; do
+    find "$cache_root" -maxdepth 1 -name "$backend-*" ! -name "$backend-$hash" \
+        -exec rm -rf {} +
+done
+with_backend sqlite sqlite:// $BIN/python tools/build_test_cache.py &
+sqlite_build=$!
+with_backend postgresql "$pg_uri" $BIN/python tools/build_test_cache.py
+pg_build=$?
+wait $sqlite_build
+sqlite_build=$?
+
+echo "=== sqlite ==="
+sqlite_rc=$sqlite_build
+if [ "$sqlite_rc" = 0 ]; then
+    with_backend sqlite sqlite:// $BIN/pytest "${pytest_args[@]}"
+    sqlite_rc=$?
+fi
+echo "=== postgresql ==="
+pg_rc=$pg_build
+if [ "$pg_rc" = 0 ]; then
+    with_backend postgresql "$pg_uri" $BIN/pytest "${pytest_args[@]}"
+    pg_rc=$?
+fi
 
 echo "SQLite: exit $sqlite_rc, PostgreSQL: exit $pg_rc"
 [ "$sqlite_rc" = 0 ] && [ "$pg_rc" = 0 ]
