@@ -72,6 +72,11 @@ class ScenarioItem(pytest.Item):
         self.test = test
 
     def runtest(self):
+        from trytond.tests.test_tryton import drop_db
+
+        # A scenario restores its database from the cache, which fails if
+        # a test before it on this worker left the database behind
+        drop_db()
         result = unittest.TestResult()
         self.test.run(result)
         problems = result.failures + result.errors
