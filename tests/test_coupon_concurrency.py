@@ -10,11 +10,10 @@ from decimal import Decimal
 
 import pytest
 from trytond.pool import Pool
-from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
-from trytond.transaction import Transaction
+from trytond.tests.test_tryton import activate_module, drop_db
 
-from trytond.modules.account.tests import create_chart
 from trytond.modules.omni_inventory_bridge.tests.tools import (
+    create_tea_chart,
     create_tea_company,
     run,
 )
@@ -32,10 +31,7 @@ def shop():
     "Return the context and the ids of the member, tea, coupon, POS, method"
     activate_module('omni_insights')
     context = create_tea_company()
-    with Transaction().start(DB_NAME, 0, context=context,
-            _lock_tables=['account_configuration']):
-        pool = Pool()
-        create_chart(pool.get('company.company')(context['company']))
+    create_tea_chart(context)
 
     def create():
         pool = Pool()

@@ -16,9 +16,9 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
 from trytond.transaction import Transaction, TransactionError
 
-from trytond.modules.account.tests import create_chart
 from trytond.modules.omni_inventory_bridge.exceptions import StockGuardError
 from trytond.modules.omni_inventory_bridge.tests.tools import (
+    create_tea_chart,
     create_tea_company,
 )
 from trytond.modules.omni_o2o_pickup.exceptions import PickupError
@@ -52,10 +52,7 @@ def store():
     "Return the context, the product, the shelf, two POS and the order"
     activate_module('omni_insights')
     context = create_tea_company()
-    with Transaction().start(DB_NAME, 0, context=context,
-            _lock_tables=['account_configuration']):
-        pool = Pool()
-        create_chart(pool.get('company.company')(context['company']))
+    create_tea_chart(context)
 
     def setup():
         pool = Pool()

@@ -23,13 +23,13 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
 from trytond.transaction import Transaction
 
-from trytond.modules.account.tests import create_chart
 from trytond.modules.omni_inventory_bridge.exceptions import (
     ReservationError,
     StockGuardError,
 )
 from trytond.modules.omni_inventory_bridge.tests.tools import (
     create_stock,
+    create_tea_chart,
     create_tea_company,
     run,
 )
@@ -55,12 +55,9 @@ def stock():
     product, locations = create_stock(
         context, "老班章", STOCK, salable=True)
     store_shelf = min(locations)
-    # The chart writes the account configuration singleton, which locks
-    with Transaction().start(DB_NAME, 0, context=context,
-            _lock_tables=['account_configuration']):
-        pool = Pool()
-        create_chart(pool.get('company.company')(context['company']))
+    create_tea_chart(context)
     with Transaction().start(DB_NAME, 0, context=context):
+        pool = Pool()
         Account = pool.get('account.account')
         Journal = pool.get('account.journal')
         Location = pool.get('stock.location')

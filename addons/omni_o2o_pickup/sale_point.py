@@ -10,6 +10,21 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 from .exceptions import PickupError
 
 
+class SaleStatesMixin:
+    "The selections of a sale's states, for the views that show them"
+    __slots__ = ()
+
+    @classmethod
+    def get_sale_states(cls):
+        Sale = Pool().get('sale.sale')
+        return Sale.fields_get(['state'])['state']['selection']
+
+    @classmethod
+    def get_pickup_states(cls):
+        Sale = Pool().get('sale.sale')
+        return Sale.fields_get(['pickup_state'])['pickup_state']['selection']
+
+
 class PickupHandover(Wizard):
     "Pickup Handover"
     __name__ = 'sale.point.pickup_handover'
@@ -99,7 +114,7 @@ class PickupHandoverRefused(ModelView):
     message = fields.Text("Message", readonly=True)
 
 
-class PickupHandoverOrder(ModelView):
+class PickupHandoverOrder(SaleStatesMixin, ModelView):
     "Pickup Order to Hand Over"
     __name__ = 'sale.point.pickup_handover.order'
 
@@ -120,11 +135,6 @@ class PickupHandoverOrder(ModelView):
             ],
         help="The lines the customer does not take: they are refunded "
         "and their stock released.")
-
-    @classmethod
-    def get_pickup_states(cls):
-        Sale = Pool().get('sale.sale')
-        return Sale.fields_get(['pickup_state'])['pickup_state']['selection']
 
 
 class EndlessAisle(Wizard):
@@ -278,7 +288,7 @@ class EndlessAisleLocation(ModelView):
         help="From the store, as the crow flies.")
 
 
-class EndlessAisleDone(ModelView):
+class EndlessAisleDone(SaleStatesMixin, ModelView):
     "Endless Aisle Order Taken"
     __name__ = 'sale.point.endless_aisle.done'
 
@@ -289,13 +299,3 @@ class EndlessAisleDone(ModelView):
     total_amount = fields.Numeric(
         "Total", digits='currency', readonly=True)
     currency = fields.Many2One('currency.currency', "Currency", readonly=True)
-
-    @classmethod
-    def get_sale_states(cls):
-        Sale = Pool().get('sale.sale')
-        return Sale.fields_get(['state'])['state']['selection']
-
-    @classmethod
-    def get_pickup_states(cls):
-        Sale = Pool().get('sale.sale')
-        return Sale.fields_get(['pickup_state'])['pickup_state']['selection']

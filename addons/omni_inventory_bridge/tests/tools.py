@@ -52,6 +52,15 @@ def create_tea_company():
         return {'company': company.id}
 
 
+def create_tea_chart(context):
+    "Create the chart of accounts of the company of context"
+    from trytond.modules.account.tests import create_chart
+    # The chart writes the account configuration singleton, which locks
+    with Transaction().start(DB_NAME, 0, context=context,
+            _lock_tables=['account_configuration']):
+        create_chart(Pool().get('company.company')(context['company']))
+
+
 def create_stock(context, name, quantities, **values):
     """Create the goods and put them on new storage locations under the
     default storage zone; return the product id and {location id: quantity}
