@@ -9,7 +9,12 @@ class CoordinateError(ValidationError):
 
 
 class ReservationError(UserError):
-    pass
+    "Not enough of product is available at location (ids, None if unknown)"
+
+    def __init__(self, *args, product=None, location=None):
+        super().__init__(*args)
+        self.product = product
+        self.location = location
 
 
 class StockGuardError(UserError):

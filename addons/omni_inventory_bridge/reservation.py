@@ -803,7 +803,8 @@ class Reservation(Workflow, ModelSQL, ModelView):
                 quantity=quantity),
             gettext('omni_inventory_bridge.msg_reservation_alternatives',
                 alternatives=alternatives) if alternatives else
-            gettext('omni_inventory_bridge.msg_reservation_no_alternative'))
+            gettext('omni_inventory_bridge.msg_reservation_no_alternative'),
+            product=product.id, location=location.id)
 
     @classmethod
     def _unreserve(cls, reservations):

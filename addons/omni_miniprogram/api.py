@@ -88,7 +88,8 @@ class ApiRequest:
         self.pool = pool
         self.operation = operation
         self.path = path_args
-        self.query = self._query()
+        self.query = self._parameters('query', request.args)
+        self.headers = self._parameters('header', request.headers)
         self.body = self._body()
         self.session = None
 
@@ -100,24 +101,25 @@ class ApiRequest:
     def shop(self):
         return self.session.shop if self.session else None
 
-    def _query(self):
-        query = {}
+    def _parameters(self, location, values):
+        "Return the validated parameters of the location (query, header)"
+        parameters = {}
         for parameter in self.operation.get('parameters', []):
             if '$ref' in parameter:
                 parameter = OPENAPI['components']['parameters'][
                     parameter['$ref'].rsplit('/', 1)[1]]
-            if parameter['in'] != 'query':
+            if parameter['in'] != location:
                 continue
             name = parameter['name']
-            if name not in self.http.args:
+            if name not in values:
                 if parameter.get('required'):
                     raise ApiError(
                         400, 'invalid_request', 'msg_api_parameter_missing',
                         details={'parameter': name}, parameter=name)
                 continue
-            query[name] = convert_parameter(
-                name, self.http.args.get(name), parameter['schema'])
-        return query
+            parameters[name] = convert_parameter(
+                name, values.get(name), parameter['schema'])
+        return parameters
 
     def _body(self):
         schema = (self.operation.get('requestBody', {}).get('content', {})
@@ -168,12 +170,13 @@ def validate(value, schema):
             details={'field': field, 'rule': error.validator}, field=field)
 
 
-def route(path, method='GET', auth=True, readonly=None):
+def route(path, method='GET', auth=True, readonly=None, dry_run=False):
     """Register an API operation that the OpenAPI document describes at
     path and method; the function gets an ApiRequest and returns the JSON
     data or a (data, status) pair.  auth is True, False or 'optional' (a
     session is used when the request has one).  GET operations run in a
-    read-only transaction unless readonly is False."""
+    read-only transaction unless readonly is False.  The transaction of a
+    dry_run operation is rolled back when it succeeds too."""
     if readonly is None:
         readonly = method in {'GET', 'HEAD'}
 
@@ -189,7 +192,7 @@ def route(path, method='GET', auth=True, readonly=None):
             started = time.monotonic()
             response = dispatch(
                 request, database_name, func, operation, path_args, auth,
-                readonly)
+                readonly, dry_run)
             logger.info(
                 "%s %s %s %.1f ms", method, path, response.status_code,
                 (time.monotonic() - started) * 1000)
@@ -221,7 +224,7 @@ def refuse(database_name, error):
 
 
 def dispatch(request, database_name, func, operation, path_args, auth,
-        readonly):
+        readonly, dry_run=False):
     pool = open_pool(database_name)
     if pool is None:
         return error_response(ApiError(404, 'database_not_found'))
@@ -269,9 +272,14 @@ def dispatch(request, database_name, func, operation, path_args, auth,
                 logger.exception("API %s failed", request.path)
                 error = ApiError(500, 'internal_error')
                 return error_response(error)
-            transaction.commit()
+            if dry_run:
+                transaction.rollback()
+            else:
+                transaction.commit()
         break
     status = HTTPStatus.OK
     if isinstance(result, tuple):
         result, status = result
+    if status == HTTPStatus.NO_CONTENT:
+        return Response(status=int(status))
     return json_response(result, status)

@@ -95,8 +95,10 @@ def nearby_stock(shop, stores):
         and s['distance_km'] <= radius for s in stores)
 
 
-def product_summary(shop, product, stores):
+def product_summary(shop, product, stores, member=None):
+    "The product as the catalog lists it, at member's price if given"
     price = product_price(shop, product)
+    member_price = member.member_price(price) if member else None
     discount = shop.pickup_discount or Decimal(0)
     return {
         'id': product.id,
@@ -105,7 +107,11 @@ def product_summary(shop, product, stores):
         'category': (product.categories[0].id
             if product.categories else None),
         'price': money(price),
-        'pickup_price': money(price * (1 - discount)),
+        'member_price': (
+            money(member_price) if member_price is not None else None),
+        'pickup_price': money(
+            (price if member_price is None else member_price)
+            * (1 - discount)),
         'pickup_discount': str(discount),
         'available': sum(s['available'] for s in stores),
         'nearby_stock': nearby_stock(shop, stores),

@@ -30,3 +30,11 @@ class NotificationError(UserError):
     def __init__(self, message, reason):
         super().__init__(message)
         self.reason = reason
+
+
+class CheckoutError(UserError):
+    "A cart or an order the mall refuses; code is the API's error code"
+
+    def __init__(self, message, code):
+        super().__init__(message)
+        self.code = code

@@ -203,8 +203,8 @@ def products(request):
     stores = catalog.store_availability(
         shop, items, query.get('lat'), query.get('lon'))
     return {
-        'items': [catalog.product_summary(shop, p, stores[p.id])
-            for p in items],
+        'items': [catalog.product_summary(
+                shop, p, stores[p.id], request.member) for p in items],
         'page': page,
         'per_page': per_page,
         'total': total,
@@ -222,7 +222,7 @@ def product(request):
         shop, [product], request.query.get('lat'),
         request.query.get('lon'))[product.id]
     return dict(
-        catalog.product_summary(shop, product, stores),
+        catalog.product_summary(shop, product, stores, request.member),
         description=product.web_shop_description or '',
         unit=product.default_uom.symbol,
         nearby_radius_km=shop.nearby_radius,

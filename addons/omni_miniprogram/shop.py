@@ -1,5 +1,6 @@
 # This file is part of Omni Retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
+import datetime
 from decimal import Decimal
 
 from cryptography.hazmat.primitives.asymmetric.rsa import (
@@ -76,6 +77,10 @@ class Shop(metaclass=PoolMeta):
             ],
         help="In km: the mall tells whether stores within this distance "
         "have stock.")
+    payment_time = fields.TimeDelta(
+        "Payment Time", required=True,
+        domain=[('payment_time', '>', datetime.timedelta(0))],
+        help="How long the stock of an order is held for its payment.")
     wechat_template_pickup_ready = fields.Char(
         "Ready for Pickup Template", strip=True,
         help="The subscribe message template ID sent when an order is "
@@ -105,6 +110,10 @@ class Shop(metaclass=PoolMeta):
     @classmethod
     def default_pickup_discount(cls):
         return Decimal('0.1')
+
+    @classmethod
+    def default_payment_time(cls):
+        return datetime.timedelta(minutes=15)
 
     @classmethod
     def default_nearby_radius(cls):

@@ -208,18 +208,22 @@ class Sale(metaclass=PoolMeta):
         "An order a store took to be shipped home from another location"
         return bool(self.origin_store and not self.pickup_store)
 
+    @property
+    def reserved_delivery(self):
+        "An order shipped home whose goods are reserved until they ship"
+        return self.endless_aisle
+
     def apply_pickup_discount(self):
         """Take the store's pickup discount off the unit prices, once; an
         order taken in the store gets none"""
-        rate = Decimal(0)
-        if not self.origin_store:
-            rate = self.pickup_store.pickup_discount or Decimal(0)
+        rate = self.pickup_discount_rate()
         self.warehouse = self.pickup_store
         self.shipment_method = 'order'
         self.invoice_method = 'order'
         self.pickup_discount = rate
         for line in self.lines:
-            if line.type != 'line':
+            # Discount lines such as points keep their value
+            if line.type != 'line' or (line.unit_price or 0) < 0:
                 continue
             if line.pickup_base_price is None:
                 line.pickup_base_price = line.unit_price
@@ -227,6 +231,12 @@ class Sale(metaclass=PoolMeta):
                 line.unit_price = round_price(
                     line.pickup_base_price * (1 - rate))
         self.lines = self.lines
+
+    def pickup_discount_rate(self):
+        "The store's pickup discount, none for an order taken in the store"
+        if self.origin_store:
+            return Decimal(0)
+        return self.pickup_store.pickup_discount or Decimal(0)
 
     @classmethod
     def reserve_pickup(cls, sales, expires_at=None):
@@ -294,26 +304,26 @@ class Sale(metaclass=PoolMeta):
 
     @classmethod
     def confirm(cls, sales):
-        "Keep the units of the endless-aisle orders until they ship"
+        "Keep the units of the reserved deliveries until they ship"
         Reservation = Pool().get('stock.reservation')
         reservations = cls.pickup_reservations(
-            [s for s in sales if s.endless_aisle])
+            [s for s in sales if s.reserved_delivery])
         Reservation.confirm([r for r in reservations if r.state == 'held'])
         Reservation.write(reservations, {'expires_at': None})
         super().confirm(sales)
 
     @classmethod
     def process(cls, sales):
-        "Consume the reservations of the endless-aisle orders shipped"
+        "Consume the reservations of the reserved deliveries shipped"
         Reservation = Pool().get('stock.reservation')
         super().process(sales)
         Reservation.consume(cls.pickup_reservations([
                     s for s in cls.browse(sales)
-                    if s.endless_aisle and s.shipment_state == 'sent']))
+                    if s.reserved_delivery and s.shipment_state == 'sent']))
 
     @classmethod
     def draft(cls, sales):
-        cls.release_pickup([s for s in sales if s.endless_aisle])
+        cls.release_pickup([s for s in sales if s.reserved_delivery])
         pickups = [s for s in sales if s.pickup_state]
         cls.release_pickup(pickups)
         super().draft(sales)
@@ -329,7 +339,7 @@ class Sale(metaclass=PoolMeta):
     @classmethod
     def cancel(cls, sales):
         cls.release_pickup([s for s in sales
-                if s.endless_aisle and s.state in {'draft', 'quotation'}])
+                if s.reserved_delivery and s.state in {'draft', 'quotation'}])
         pickups = [s for s in sales
             if s.pickup_state and s.state in {'draft', 'quotation'}]
         cls.release_pickup(pickups)
@@ -487,10 +497,10 @@ class Sale(metaclass=PoolMeta):
         return sale
 
     @classmethod
-    def endless_aisle_paid(cls, sales, reference):
-        """The customer paid the endless-aisle orders at the till: pickup
-        orders wait for their goods, delivery orders are confirmed and
-        their invoices paid"""
+    def order_paid(cls, sales, reference):
+        """The customer paid the orders at the till or in the mall: pickup
+        orders wait for their goods or the handover, delivery orders are
+        confirmed and their invoices paid"""
         cls.pickup_paid([s for s in sales if s.pickup_store], reference)
         deliveries = [s for s in sales if not s.pickup_store]
         if deliveries:

@@ -1,0 +1,362 @@
+# This file is part of Omni Retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""The mall's checkout, orders and WeChat Pay notifications."""
+import datetime
+from decimal import Decimal
+
+from trytond.transaction import Transaction
+
+from trytond.modules.omni_inventory_bridge.exceptions import ReservationError
+from trytond.modules.omni_member_hub.exceptions import CouponError, PointsError
+from trytond.modules.omni_o2o_pickup.sale import LIVE_STATES
+
+from . import catalog, wechat
+from .api import ApiError, route
+from .catalog import money
+from .exceptions import CheckoutError, NotificationError, WeChatError
+
+
+def iso(value):
+    return value.replace(microsecond=0).isoformat() + 'Z' if value else None
+
+
+def store_data(store):
+    if not store:
+        return None
+    return {
+        'id': store.id,
+        'name': store.name,
+        'address': store.address.full_address if store.address else '',
+        'latitude': (float(store.latitude)
+            if store.latitude is not None else None),
+        'longitude': (float(store.longitude)
+            if store.longitude is not None else None),
+        }
+
+
+def shop_store(shop, store_id):
+    "Return the shop's store of the id or refuse"
+    for store in shop.warehouses:
+        if store.id == store_id:
+            return store
+    raise ApiError(404, 'store_not_found', store=store_id)
+
+
+def gross(pool, line, unit_price):
+    "The tax-included amount of the line at unit_price"
+    Tax = pool.get('account.tax')
+    quantity = Decimal(str(line.quantity))
+    taxes = Tax.compute(
+        Tax.browse(line.taxes), unit_price, line.quantity, line.tax_date)
+    return unit_price * quantity + sum(
+        (t['amount'] for t in taxes), Decimal(0))
+
+
+def totals(pool, sale):
+    """The tax-included breakdown of the sale: from the list prices down
+    to the tier price, the pickup discount and the coupon"""
+    Entry = pool.get('member.points.entry')
+    levels = [Decimal(0)] * 4
+    for line in sale.line_lines:
+        if not line.product or line.unit_price < 0:
+            continue
+        final = line.unit_price
+        before_coupon = line.original_unit_price or final
+        member = line.pickup_base_price or before_coupon
+        listed = max(line.product.list_price_used or member, member)
+        for i, price in enumerate([listed, member, before_coupon, final]):
+            levels[i] += gross(pool, line, price)
+    redeemed = Entry._active(sale, ['redeem'])
+    points = -sum(e.points for e in redeemed)
+    currency = sale.currency
+    levels = [currency.round(v) for v in levels]
+    return {
+        'goods': money(levels[0]),
+        'tier_discount': money(levels[0] - levels[1]),
+        'pickup_discount': money(levels[1] - levels[2]),
+        'coupon_discount': money(levels[2] - levels[3]),
+        'points': points,
+        'points_value': money(Entry.points_value(points) if points else 0),
+        'total': money(sale.total_amount),
+        }
+
+
+def lines_data(sale):
+    return [{
+            'product': line.product.id if line.product else None,
+            'name': line.product.name if line.product else (
+                line.description or ''),
+            'quantity': line.quantity,
+            'unit_price': money(line.unit_price),
+            'amount': money(line.amount),
+            } for line in sale.line_lines if line.quantity]
+
+
+def quote_data(pool, sale):
+    return {
+        'fulfilment': 'pickup' if sale.pickup_store else 'delivery',
+        'store': store_data(sale.pickup_store or sale.warehouse),
+        'lines': lines_data(sale),
+        'totals': totals(pool, sale),
+        }
+
+
+def order_data(pool, sale):
+    status = sale.mp_status()
+    pickup = None
+    if sale.pickup_state in LIVE_STATES:
+        code, qr = sale.pickup_code()
+        pickup = {
+            'code': code,
+            'qr': qr,
+            'deadline': iso(sale.pickup_deadline),
+            }
+    deadline = sale.mp_pay_deadline
+    return dict(
+        quote_data(pool, sale),
+        id=sale.id,
+        number=sale.number or '',
+        status=status,
+        created_at=iso(sale.create_date),
+        pay_deadline=iso(deadline) if status == 'awaiting_payment' else None,
+        address=(sale.shipment_address.full_address.replace('\n', ' ')
+            if sale.mall_delivery and sale.shipment_address else None),
+        pickup=pickup,
+        can_pay=status == 'awaiting_payment' and (
+            not deadline or deadline > datetime.datetime.now()),
+        can_cancel=status in {'awaiting_payment', 'paid', 'ready'}
+        and sale.mp_cancellable)
+
+
+def delivery_address(pool, member, data):
+    "Return the member's address of the delivery data, created if new"
+    Address = pool.get('party.address')
+    values = {
+        'party': member.id,
+        'party_name': data['name'].strip(),
+        'street': '%s %s' % (data['street'].strip(), data['phone'].strip()),
+        'city': (data.get('region') or '').strip(),
+        'postal_code': (data.get('postal_code') or '').strip(),
+        }
+    addresses = Address.search(
+        [(name, '=', value) for name, value in values.items()], limit=1)
+    if addresses:
+        return addresses[0]
+    address, = Address.create([values])
+    return address
+
+
+def member_coupon(pool, member, code):
+    "Return the member's coupon number of the code or refuse"
+    Number = pool.get('sale.promotion.coupon.number')
+    try:
+        number = Number.find(code)
+    except CouponError:
+        raise ApiError(404, 'coupon_not_found') from None
+    if number.party and number.party != member:
+        raise ApiError(404, 'coupon_not_found')
+    return number
+
+
+def checkout(request, key=None):
+    "Return the quoted order of the request's cart"
+    pool = request.pool
+    Sale = pool.get('sale.sale')
+    member = request.session.require_member()
+    shop = request.shop
+    body = request.body
+    quantities = {}
+    for item in body['items']:
+        product = catalog.published_product(shop, item['product'])
+        quantities[product] = quantities.get(product, 0) + item['quantity']
+    store = address = None
+    if body['fulfilment'] == 'pickup':
+        if not body.get('store'):
+            raise ApiError(400, 'store_required')
+        store = shop_store(shop, body['store'])
+    else:
+        if not body.get('address'):
+            raise ApiError(400, 'address_required')
+        address = delivery_address(pool, member, body['address'])
+    coupon = (member_coupon(pool, member, body['coupon'])
+        if body.get('coupon') else None)
+    try:
+        return Sale.mall_checkout(
+            shop, member, list(quantities.items()), pickup_store=store,
+            address=address, coupon=coupon, points=body.get('points', 0),
+            latitude=(body.get('address') or {}).get('latitude'),
+            longitude=(body.get('address') or {}).get('longitude'),
+            key=key)
+    except ReservationError as error:
+        raise out_of_stock(request, error, body) from None
+    except CheckoutError as error:
+        raise ApiError(409, error.code, 'msg_api_rejected',
+            reason=error.message) from None
+    except CouponError as error:
+        raise ApiError(409, 'coupon_unusable', 'msg_api_rejected',
+            reason=error.message) from None
+    except PointsError as error:
+        raise ApiError(409, 'points_unusable', 'msg_api_rejected',
+            reason=error.message) from None
+
+
+def out_of_stock(request, error, body):
+    "The 409 of a cart the stock can't serve, naming where it is"
+    pool = request.pool
+    Product = pool.get('product.product')
+    if not error.product:
+        return ApiError(409, 'out_of_stock', 'msg_api_rejected',
+            reason=error.message)
+    product = Product(error.product)
+    address = body.get('address') or {}
+    stores = catalog.store_availability(
+        request.shop, [product], address.get('latitude'),
+        address.get('longitude'))[product.id]
+    return ApiError(409, 'out_of_stock', product=product.name, details={
+            'product': product.id,
+            'alternatives': [s for s in stores if s['available'] > 0],
+            })
+
+
+def start_payment(request, sale):
+    "Return the wx.requestPayment parameters of the sale, None if paid"
+    pool = request.pool
+    Payment = pool.get('web.shop.mp_payment')
+    Sale = pool.get('sale.sale')
+    if sale.total_amount <= 0:
+        Sale.mall_paid([sale], None)
+        return None
+    try:
+        _, parameters = Payment.start(
+            sale, request.shop, request.session.openid)
+    except WeChatError as error:
+        raise ApiError(
+            502, 'wechat_unavailable', errcode=str(error.errcode)) from None
+    return parameters
+
+
+@route('/checkout/preview', 'POST', dry_run=True)
+def preview(request):
+    return quote_data(request.pool, checkout(request))
+
+
+@route('/orders', 'POST')
+def create_order(request):
+    Sale = request.pool.get('sale.sale')
+    member = request.session.require_member()
+    key = request.headers['Idempotency-Key']
+    sales = Sale.search([
+            ('party', '=', member.id),
+            ('mp_checkout_key', '=', key),
+            ])
+    if sales:
+        sale, status = sales[0], 200
+    else:
+        sale, status = checkout(request, key), 201
+    payment = None
+    if sale.mp_status() == 'awaiting_payment':
+        payment = start_payment(request, sale)
+    sale = Sale(sale.id)
+    return {
+        'order': order_data(request.pool, sale),
+        'payment': payment,
+        }, status
+
+
+def member_order(request):
+    "Return the session member's order of the path or refuse"
+    Sale = request.pool.get('sale.sale')
+    member = request.session.require_member()
+    sales = Sale.search([
+            ('id', '=', request.path['order']),
+            *Sale.mp_orders_domain(member),
+            ])
+    if not sales:
+        raise ApiError(404, 'order_not_found')
+    return sales[0]
+
+
+@route('/orders')
+def list_orders(request):
+    Sale = request.pool.get('sale.sale')
+    member = request.session.require_member()
+    query = request.query
+    page, per_page = query.get('page', 1), query.get('per_page', 20)
+    sales = Sale.search(
+        Sale.mp_orders_domain(member), order=[('id', 'DESC')])
+    if query.get('status'):
+        sales = [s for s in sales if s.mp_status() == query['status']]
+    items = sales[(page - 1) * per_page:page * per_page]
+    return {
+        'items': [order_data(request.pool, s) for s in items],
+        'page': page,
+        'per_page': per_page,
+        'total': len(sales),
+        }
+
+
+@route('/orders/<int:order>')
+def get_order(request):
+    return order_data(request.pool, member_order(request))
+
+
+@route('/orders/<int:order>/pay', 'POST')
+def pay_order(request):
+    Sale = request.pool.get('sale.sale')
+    sale = member_order(request)
+    if not order_data(request.pool, sale)['can_pay']:
+        raise ApiError(409, 'order_not_payable')
+    payment = start_payment(request, sale)
+    return {
+        'order': order_data(request.pool, Sale(sale.id)),
+        'payment': payment,
+        }
+
+
+@route('/orders/<int:order>/cancel', 'POST')
+def cancel_order(request):
+    pool = request.pool
+    Refund = pool.get('sale.pickup.refund')
+    Sale = pool.get('sale.sale')
+    sale = member_order(request)
+    try:
+        Sale.mall_cancel([sale])
+    except CheckoutError:
+        raise ApiError(409, 'order_not_cancellable') from None
+    except WeChatError as error:
+        raise ApiError(
+            502, 'wechat_unavailable', errcode=str(error.errcode)) from None
+    sale = Sale(sale.id)
+    Refund.send_wechat(list(sale.pickup_refunds))
+    return order_data(pool, Sale(sale.id))
+
+
+@route('/wechatpay/notify/<int:shop>', 'POST', auth=False)
+def wechatpay_notify(request):
+    "Process a payment or refund notification once"
+    pool = request.pool
+    Payment = pool.get('web.shop.mp_payment')
+    Refund = pool.get('sale.pickup.refund')
+    Shop = pool.get('web.shop')
+    shops = Shop.search([
+            ('id', '=', request.path['shop']),
+            ('type', '=', 'mini_program'),
+            ])
+    if not shops:
+        raise ApiError(404, 'shop_not_found')
+    shop, = shops
+    try:
+        event = wechat.parse_notification(
+            shop, request.http.headers, request.http.get_data())
+        resource = event['resource']
+        with Transaction().set_context(company=shop.company.id):
+            if event['event_type'] == 'TRANSACTION.SUCCESS':
+                Payment.succeeded(shop, resource)
+            elif event['event_type'] == 'REFUND.SUCCESS':
+                Refund.wechat_succeeded(shop, resource)
+    except NotificationError as error:
+        status = 400 if error.reason in {'mismatch', 'unknown_order'} else 401
+        raise ApiError(status, 'notification_rejected',
+            'msg_api_notification_rejected', details={'reason': error.reason},
+            reason=error.message) from None
+    return None, 204

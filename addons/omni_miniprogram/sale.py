@@ -1,0 +1,295 @@
+# This file is part of Omni Retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""Mall orders: a cart becomes a quoted sale whose stock is held until the
+payment deadline; WeChat Pay's confirmation makes it paid, or refunded when
+its stock is gone."""
+import datetime
+from decimal import Decimal
+
+from sql import Null
+from trytond.i18n import gettext
+from trytond.model import Index, ModelView, Unique, fields
+from trytond.pool import Pool, PoolMeta
+
+from trytond.modules.omni_inventory_bridge.exceptions import ReservationError
+
+from .exceptions import CheckoutError
+
+
+class Sale(metaclass=PoolMeta):
+    __name__ = 'sale.sale'
+
+    mp_checkout_key = fields.Char(
+        "Checkout Key", readonly=True, strip=False,
+        help="The idempotency key the mini-program sent with the order.")
+    mp_pay_deadline = fields.DateTime(
+        "Payment Deadline", readonly=True,
+        help="The stock is held and WeChat Pay accepts the payment until "
+        "then.")
+    mp_payments = fields.One2Many(
+        'web.shop.mp_payment', 'sale', "WeChat Payments", readonly=True)
+    mp_flagged = fields.Boolean(
+        "Flagged", readonly=True,
+        help="Paid after its stock was gone: refunded automatically.")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('mp_checkout_key_unique',
+                Unique(t, t.party, t.mp_checkout_key),
+                'omni_miniprogram.msg_sale_checkout_key_unique'),
+            ]
+        cls._sql_indexes.add(
+            Index(t, (t.mp_checkout_key, Index.Equality()),
+                where=t.mp_checkout_key != Null))
+
+    @classmethod
+    def copy(cls, sales, default=None):
+        default = default.copy() if default else {}
+        for name in [
+                'mp_checkout_key', 'mp_pay_deadline', 'mp_payments',
+                'mp_flagged']:
+            default.setdefault(name)
+        return super().copy(sales, default=default)
+
+    @property
+    def mall_delivery(self):
+        "A mall order shipped to the member's address"
+        return bool(
+            self.web_shop and not self.pickup_store and not self.origin_store)
+
+    @property
+    def reserved_delivery(self):
+        return super().reserved_delivery or self.mall_delivery
+
+    @property
+    def reservation_channel(self):
+        if self.mall_delivery:
+            return 'mall_delivery'
+        return super().reservation_channel
+
+    def pickup_discount_rate(self):
+        "The store's pickup discount, else the mall's"
+        rate = super().pickup_discount_rate()
+        if not rate and self.web_shop and not self.origin_store:
+            rate = self.web_shop.pickup_discount or Decimal(0)
+        return rate
+
+    @classmethod
+    def mall_checkout(cls, shop, member, items, pickup_store=None,
+            address=None, coupon=None, points=0, latitude=None,
+            longitude=None, key=None):
+        """Return the quoted order of member for items [(product, quantity)]:
+        at the member's price, less the pickup discount at pickup_store or
+        shipped to address, with the coupon number and points used, its
+        stock held until the payment deadline"""
+        pool = Pool()
+        Address = pool.get('party.address')
+        Entry = pool.get('member.points.entry')
+        Line = pool.get('sale.line')
+        Reservation = pool.get('stock.reservation')
+        deadline = datetime.datetime.now() + shop.payment_time
+        sale = shop.get_sale(member)
+        sale.member_channel = 'mall'
+        sale.mp_checkout_key = key
+        sale.mp_pay_deadline = deadline
+        if pickup_store:
+            sale.pickup_store = pickup_store
+            sale.warehouse = pickup_store
+        else:
+            sale.shipment_address = address
+        if not sale.invoice_address:
+            sale.invoice_address = address or Address(party=member)
+            sale.invoice_address.save()
+        if not sale.shipment_address:
+            sale.shipment_address = sale.invoice_address
+        lines = []
+        for product, quantity in items:
+            line = Line(
+                sale=sale, type='line', product=product, quantity=quantity)
+            line.on_change_product()
+            line.unit_price = member.member_price(line.unit_price)
+            lines.append(line)
+        sale.lines = lines
+        if coupon:
+            sale.coupons = [coupon]
+        sale.save()
+        if pickup_store:
+            sale.apply_pickup_discount()
+            sale.save()
+        if points:
+            payable = sale.total_amount
+            if coupon:
+                payable -= coupon.get_discount(payable) or 0
+            if points > Entry.redeemable(member, payable):
+                raise CheckoutError(gettext(
+                        'omni_miniprogram.msg_checkout_points_cap',
+                        points=points,
+                        redeemable=Entry.redeemable(member, payable)),
+                    'points_over_cap')
+            cls.redeem_points(sale, points)
+        if not pickup_store:
+            cls.reserve_delivery(sale, latitude, longitude, deadline)
+        cls.quote([sale])
+        Reservation.write(
+            cls.pickup_reservations([sale]), {'expires_at': deadline})
+        return cls(sale.id)
+
+    @classmethod
+    def reserve_delivery(cls, sale, latitude=None, longitude=None,
+            expires_at=None):
+        """Hold the goods where the fulfilment rule says, nearest to the
+        coordinates, and ship from there"""
+        Reservation = Pool().get('stock.reservation')
+        reservations = Reservation.hold_delivery(
+            sale.reservation_requests(), latitude, longitude, expires_at)
+        if reservations:
+            sale.warehouse = reservations[0].location.warehouse
+            sale.save()
+
+    @classmethod
+    def mall_paid(cls, sales, reference):
+        """WeChat Pay confirmed the payment of the orders: pay them if their
+        stock is still held or can be held again, else cancel and refund
+        them and flag them for the back office"""
+        pool = Pool()
+        Refund = pool.get('sale.pickup.refund')
+        cls.lock(sales)
+        paid, lost = [], []
+        for sale in cls.browse(sales):
+            if sale.state == 'cancelled':
+                lost.append(sale)
+            elif (sale.state not in {'draft', 'quotation'}
+                    or sale.pickup_paid_at):
+                continue
+            else:
+                try:
+                    cls._hold_again(sale)
+                except ReservationError:
+                    lost.append(sale)
+                else:
+                    paid.append(sale)
+        cls.write(paid + lost, {'pickup_paid_at': datetime.datetime.now()})
+        cls.order_paid(paid, reference)
+        if lost:
+            cls.cancel([s for s in lost if s.state != 'cancelled'])
+            cls.write(lost, {'mp_flagged': True})
+            Refund.create_for(
+                {s: list(s.line_lines) for s in cls.browse(lost)},
+                'late_payment')
+
+    @classmethod
+    def _hold_again(cls, sale):
+        "Hold the goods of the sale again if its hold lapsed"
+        lines = sale.pickup_goods_lines
+        if len(cls.pickup_reservations([sale], lines)) >= len(lines):
+            return
+        if sale.pickup_store:
+            cls.reserve_pickup([sale])
+        else:
+            cls.reserve_delivery(sale)
+
+    @classmethod
+    def mall_cancel(cls, sales):
+        """Cancel the mall orders not yet fulfilled: their stock, points
+        and coupons come back and what was paid is refunded"""
+        pool = Pool()
+        Payment = pool.get('web.shop.mp_payment')
+        Refund = pool.get('sale.pickup.refund')
+        for sale in sales:
+            if not sale.mp_cancellable:
+                raise CheckoutError(gettext(
+                        'omni_miniprogram.msg_order_not_cancellable',
+                        sale=sale.rec_name), 'not_cancellable')
+        Payment.close([p for s in sales for p in s.mp_payments
+                if p.state == 'pending'])
+        confirmed = [s for s in sales if s.state not in {
+                'draft', 'quotation'}]
+        cls.cancel([s for s in sales if s not in confirmed])
+        cls._unship(confirmed)
+        sales = cls.browse(sales)
+        Refund.create_for(
+            {s: list(s.line_lines) for s in sales if s.pickup_paid_at},
+            'cancelled')
+
+    @property
+    def mp_cancellable(self):
+        "Whether the member can still cancel the order"
+        if self.state in {'draft', 'quotation'}:
+            return self.pickup_state != 'picked_up'
+        if self.state in {'confirmed', 'processing'} and self.mall_delivery:
+            return not self.pickup_refunds and all(
+                s.state in {'draft', 'waiting'} for s in self.shipments)
+        return False
+
+    @classmethod
+    def _unship(cls, sales):
+        """Undo paid delivery orders whose goods did not leave: cancel the
+        shipments, release the stock, credit the invoices and give back
+        the points and coupons"""
+        pool = Pool()
+        Entry = pool.get('member.points.entry')
+        Invoice = pool.get('account.invoice')
+        Line = pool.get('sale.line')
+        Redemption = pool.get('sale.promotion.coupon.redemption')
+        ShipmentOut = pool.get('stock.shipment.out')
+        if not sales:
+            return
+        ShipmentOut.cancel([s for sale in sales for s in sale.shipments])
+        cls.release_pickup(sales)
+        for line in [line for sale in cls.browse(sales)
+                for line in sale.line_lines]:
+            Line.write([line], {'moves_ignored': [
+                        ('add', [m.id for m in line.moves
+                                if m.state == 'cancelled'])]})
+        credits = Invoice.credit([i for sale in sales for i in sale.invoices
+                if i.state in {'posted', 'paid'} and i.type == 'out'])
+        Invoice.post(credits)
+        for sale in sales:
+            Entry.reverse(sale)
+        Redemption.restore(sales)
+        cls.process(sales)
+
+    @classmethod
+    @ModelView.button
+    def mp_query_payments(cls, sales):
+        "Ask WeChat Pay for the state of the orders' payments"
+        Payment = Pool().get('web.shop.mp_payment')
+        Payment.synchronize([p for s in sales for p in s.mp_payments])
+
+    def mp_status(self):
+        "The order's status as the mini-program shows it"
+        refunds = [r for r in self.pickup_refunds
+            if r.reason in {'cancelled', 'late_payment', 'expired'}]
+        if refunds:
+            if all(r.state == 'done' for r in refunds):
+                return 'refunded'
+            return 'refunding'
+        if self.pickup_state == 'expired':
+            return 'expired'
+        if self.state == 'cancelled':
+            return 'cancelled'
+        if self.pickup_state in {
+                'awaiting_payment', 'paid', 'ready', 'picked_up'}:
+            return self.pickup_state
+        if self.state in {'draft', 'quotation'}:
+            return 'awaiting_payment'
+        if self.state == 'done':
+            return 'done'
+        if self.shipment_state == 'sent':
+            return 'shipped'
+        return 'paid'
+
+    @classmethod
+    def mp_orders_domain(cls, member):
+        "The domain of the orders the member sees in the mall"
+        return [
+            ('party', '=', member.id),
+            ('state', '!=', 'draft'),
+            ['OR',
+                ('web_shop', '!=', None),
+                ('origin_store', '!=', None),
+                ],
+            ]
