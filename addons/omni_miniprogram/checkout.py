@@ -213,8 +213,8 @@ def out_of_stock(request, error, body):
         request.shop, [product], address.get('latitude'),
         address.get('longitude'))[product.id]
     return ApiError(409, 'out_of_stock', product=product.name, details={
-            'product': product.id,
-            'alternatives': [s for s in stores if s['available'] > 0],
+            'product': {'id': product.id, 'name': product.name},
+            'stores': [s for s in stores if s['available'] > 0],
             })
 
 

@@ -2,7 +2,10 @@
 # this repository contains the full copyright notices and license terms.
 """Checkout, WeChat Pay and orders, driven over HTTP as the mini-program
 and WeChat Pay call them."""
+import datetime
+import json
 import secrets
+import time
 from decimal import Decimal
 from urllib.parse import urlsplit
 
@@ -13,6 +16,7 @@ from trytond.transaction import Transaction
 from trytond.modules.account.tests import create_chart, get_fiscalyear
 from trytond.modules.account_invoice.tests import set_invoice_sequences
 from trytond.modules.company.tests import set_company
+from trytond.modules.omni_inventory_bridge.tests.tools import run
 from trytond.modules.omni_miniprogram.tests.fake_wechat import (
     rsa_verify,
 )
@@ -108,10 +112,14 @@ class CheckoutTestCase(MallTestCase):
                     'limit_per_member': 0}])[0].id
         Shop.write([Shop(cls.shop_id)], {
                 'wechat_notify_url': 'https://mall.example.com'})
+        cls.company_id = company.id
+        other = Party.search([('member_mobile', '=', '+8613700137000')])[0]
+        _, cls.other_token = pool.get('web.shop.mp_session').open(
+            Shop(cls.shop_id), 'o-other', member=other)
 
     def setUp(self):
         super().setUp()
-        self.fake.openids.add('o-member')
+        self.fake.openids.update({'o-member', 'o-other'})
 
     def claim_coupon(self):
         "Return the code of a new coupon number of the member"
@@ -199,6 +207,292 @@ class CheckoutTestCase(MallTestCase):
             self.assertEqual(
                 Entry.balance(sale.party), 1000)
         self.read(check)
+
+    def paid_order(self, cart, pay=True):
+        "Order the cart, pay it and return the order and its trade number"
+        response = self.order(cart)
+        data = check_response(response, '/orders', 'post')
+        self.assertEqual(response.status_code, 201, data)
+        out_trade_no = self.out_trade_no(data['payment'])
+        if pay:
+            notification = self.fake.pay(out_trade_no, deliver=False)
+            self.assertEqual(self.notify(notification).status_code, 204)
+        return data['order'], out_trade_no
+
+    def out_trade_no(self, payment):
+        prepay_id = payment['package'].split('=', 1)[1]
+        out_trade_no, = [
+            o for o, v in self.fake.orders.items()
+            if v['prepay_id'] == prepay_id]
+        return out_trade_no
+
+    def get_order(self, order_id, token=None):
+        response = self.request(
+            'GET', '/orders/%s' % order_id, token or self.token)
+        return response, check_response(response, '/orders/{order}', 'get')
+
+    def figures(self, store=0):
+        "(on hand, reserved, available) of the tea at a store"
+        def read(pool):
+            Availability = pool.get('stock.availability')
+            return Availability.get(
+                [self.tea_id], [self.store_ids[store]])[
+                (self.tea_id, self.store_ids[store])]
+        return self.read(read)
+
+    def delivery_cart(self, quantity=1, **values):
+        return dict({
+                'items': [{'product': self.tea_id, 'quantity': quantity}],
+                'fulfilment': 'delivery',
+                'address': {
+                    'name': "张伟", 'phone': '13800138000',
+                    'region': "浙江省杭州市", 'street': "文三路 90 号",
+                    'latitude': 30.28, 'longitude': 120.12}}, **values)
+
+    def test_delivery_cancel_refund(self):
+        "A paid delivery order cancelled before it ships is refunded"
+        before = self.figures(1)
+        code = self.claim_coupon()
+        order, out_trade_no = self.paid_order(
+            self.delivery_cart(coupon=code, points=500))
+        _, order = self.get_order(order['id'])
+        self.assertEqual(order['status'], 'paid')
+        self.assertIn("文三路 90 号", order['address'])
+        # 285 at gold, coupon -20, 500 points -5
+        self.assertEqual(order['totals']['total'], '260.00')
+        self.assertTrue(order['can_cancel'])
+
+        def paid(pool):
+            Sale = pool.get('sale.sale')
+            Entry = pool.get('member.points.entry')
+            sale = Sale(order['id'])
+            self.assertEqual(sale.state, 'processing')
+            self.assertEqual(
+                [i.state for i in sale.invoices], ['paid'])
+            self.assertEqual(
+                [r.state for r in Sale.pickup_reservations([sale])],
+                ['confirmed'])
+            return Entry.balance(sale.party)
+        balance = self.read(paid)
+
+        response = self.request(
+            'POST', '/orders/%s/cancel' % order['id'], self.token)
+        order = check_response(response, '/orders/{order}/cancel', 'post')
+        self.assertEqual(order['status'], 'refunding')
+        refund, = self.fake.refunds.values()
+        self.assertEqual(refund['amount']['refund'], 26000)
+        notification = self.fake.refund_succeeded(
+            refund['out_refund_no'], deliver=False)
+        self.assertEqual(self.notify(notification).status_code, 204)
+        self.assertEqual(self.notify(notification).status_code, 204)
+        _, order = self.get_order(order['id'])
+        self.assertEqual(order['status'], 'refunded')
+        self.assertFalse(order['can_cancel'])
+        self.assertEqual(self.figures(1), before)
+
+        def refunded(pool):
+            Entry = pool.get('member.points.entry')
+            Number = pool.get('sale.promotion.coupon.number')
+            Party = pool.get('party.party')
+            number = Number.find(code)
+            self.assertIsNone(number.redemption)
+            # the 500 points come back and the 260 earned go
+            self.assertEqual(
+                Entry.balance(Party(self.member_id)), balance + 500 - 260)
+        self.read(refunded)
+
+    def test_cancel_unpaid(self):
+        "An unpaid order cancelled is closed at WeChat Pay, its stock freed"
+        before = self.figures(0)
+        response = self.order({
+                'items': [{'product': self.tea_id, 'quantity': 1}],
+                'fulfilment': 'pickup', 'store': self.store_ids[0]})
+        data = check_response(response, '/orders', 'post')
+        self.assertEqual(self.figures(0)[2], before[2] - 1)
+        out_trade_no = self.out_trade_no(data['payment'])
+        response = self.request(
+            'POST', '/orders/%s/cancel' % data['order']['id'], self.token)
+        order = check_response(response, '/orders/{order}/cancel', 'post')
+        self.assertEqual(order['status'], 'cancelled')
+        self.assertEqual(
+            self.fake.orders[out_trade_no]['trade_state'], 'CLOSED')
+        self.assertEqual(self.figures(0), before)
+        response = self.request(
+            'POST', '/orders/%s/cancel' % order['id'], self.token)
+        self.assertEqual(response.status_code, 409)
+
+    def test_idempotency_key(self):
+        "The same key answers the same order; a new key orders again"
+        cart = {
+            'items': [{'product': self.tea_id, 'quantity': 1}],
+            'fulfilment': 'pickup', 'store': self.store_ids[1]}
+        first = self.order(cart, key='key-0001')
+        again = self.order(cart, key='key-0001')
+        self.assertEqual(first.status_code, 201)
+        self.assertEqual(again.status_code, 200)
+        first = check_response(first, '/orders', 'post')
+        again = check_response(again, '/orders', 'post')
+        self.assertEqual(first['order']['id'], again['order']['id'])
+        self.assertEqual(
+            first['payment']['package'], again['payment']['package'])
+        other = check_response(self.order(cart, key='key-0002'),
+            '/orders', 'post')
+        self.assertNotEqual(other['order']['id'], first['order']['id'])
+        response = self.order(cart, key='bad key!')
+        self.assertEqual(response.status_code, 400)
+        for order in [first, other]:
+            self.request('POST', '/orders/%s/cancel' % order['order']['id'],
+                self.token)
+
+    def test_out_of_stock(self):
+        "More than the store has is a 409 naming the stores that have it"
+        before, orders = self.figures(0), len(self.fake.orders)
+        response = self.order({
+                'items': [{'product': self.tea_id, 'quantity': 3}],
+                'fulfilment': 'pickup', 'store': self.store_ids[0]})
+        self.assertEqual(response.status_code, 409)
+        data = check_response(response, '/orders', 'post')
+        self.assertEqual(data['code'], 'out_of_stock')
+        self.assertEqual(data['details']['product']['id'], self.tea_id)
+        self.assertIn(self.store_ids[1],
+            [s['id'] for s in data['details']['stores']])
+        self.assertEqual(self.figures(0), before)
+        self.assertEqual(len(self.fake.orders), orders)
+
+    def test_late_notification(self):
+        "Paid after the hold lapsed: held again, or refunded and flagged"
+        cart = {
+            'items': [{'product': self.tea_id, 'quantity': 2}],
+            'fulfilment': 'pickup', 'store': self.store_ids[0]}
+        first, first_no = self.paid_order(cart, pay=False)
+        self.lapse(first['id'])
+        second, second_no = self.paid_order(cart, pay=False)
+        self.lapse(second['id'])
+        # stock allows: the first is held again
+        self.notify(self.fake.pay(first_no, deliver=False))
+        self.assertEqual(self.get_order(first['id'])[1]['status'], 'paid')
+        # the first took the last boxes: the second is refunded
+        self.notify(self.fake.pay(second_no, deliver=False))
+        _, order = self.get_order(second['id'])
+        self.assertEqual(order['status'], 'refunding')
+
+        def send(pool):
+            pool.get('sale.pickup.refund').send_pending()
+        self.run_cron(send)
+        refund, = [r for r in self.fake.refunds.values()
+            if r['out_trade_no'] == second_no]
+        # 300 at gold -5% = 285, pickup -10% = 256.50, twice
+        self.assertEqual(refund['amount']['refund'], 51300)
+        self.read(lambda pool: self.assertTrue(
+                pool.get('sale.sale')(second['id']).mp_flagged))
+        self.request('POST', '/orders/%s/cancel' % first['id'], self.token)
+
+    def lapse(self, sale_id):
+        "Let the payment deadline of the order pass and run the expiry cron"
+        def lapse(pool):
+            Reservation = pool.get('stock.reservation')
+            Sale = pool.get('sale.sale')
+            past = datetime.datetime.now() - datetime.timedelta(minutes=1)
+            sale = Sale(sale_id)
+            Reservation.write(Sale.pickup_reservations([sale]), {
+                    'expires_at': past})
+            Reservation.release_expired()
+        self.run_cron(lapse)
+
+    def run_cron(self, func):
+        "Run func as the scheduler runs a cron"
+        run({'company': self.company_id}, lambda: func(Pool()))
+
+    def test_lost_notification(self):
+        "The query cron pays what WeChat Pay never told and closes the rest"
+        cart = {
+            'items': [{'product': self.tea_id, 'quantity': 1}],
+            'fulfilment': 'pickup', 'store': self.store_ids[1]}
+        paid, paid_no = self.paid_order(cart, pay=False)
+        self.fake.pay(paid_no, deliver=False)
+        unpaid, unpaid_no = self.paid_order(cart, pay=False)
+        before = self.figures(1)
+
+        def check_pending(pool):
+            Payment = pool.get('web.shop.mp_payment')
+            past = datetime.datetime.now() - datetime.timedelta(minutes=1)
+            Payment.write(Payment.search([]), {'expires_at': past})
+            Payment.check_pending()
+        self.run_cron(check_pending)
+        self.run_cron(check_pending)
+        self.assertEqual(self.get_order(paid['id'])[1]['status'], 'paid')
+        self.assertEqual(
+            self.get_order(unpaid['id'])[1]['status'], 'cancelled')
+        self.assertEqual(
+            self.fake.orders[unpaid_no]['trade_state'], 'CLOSED')
+        self.assertEqual(self.figures(1)[2], before[2] + 1)
+        self.request('POST', '/orders/%s/cancel' % paid['id'], self.token)
+
+    def test_other_member(self):
+        "A member can't read, pay or cancel another member's order"
+        order, _ = self.paid_order({
+                'items': [{'product': self.tea_id, 'quantity': 1}],
+                'fulfilment': 'pickup', 'store': self.store_ids[1]},
+            pay=False)
+        for method, path in [
+                ('GET', '/orders/%s'), ('POST', '/orders/%s/pay'),
+                ('POST', '/orders/%s/cancel')]:
+            with self.subTest(path=path):
+                response = self.request(
+                    method, path % order['id'], self.other_token)
+                self.assertEqual(response.status_code, 404)
+                self.assertEqual(
+                    check_response(response, path.replace(
+                            '%s', '{order}'), method.lower())['code'],
+                    'order_not_found')
+        response = self.request('GET', '/orders', self.other_token)
+        self.assertEqual(
+            check_response(response, '/orders', 'get')['items'], [])
+        response = self.request('GET', '/orders', self.token)
+        self.assertIn(order['id'], [
+                o['id'] for o in check_response(
+                    response, '/orders', 'get')['items']])
+        self.request('POST', '/orders/%s/cancel' % order['id'], self.token)
+
+    def test_rejected_notifications(self):
+        "Forged, tampered, stale and mismatched notifications change nothing"
+        order, out_trade_no = self.paid_order({
+                'items': [{'product': self.tea_id, 'quantity': 1}],
+                'fulfilment': 'pickup', 'store': self.store_ids[1]},
+            pay=False)
+        genuine = self.fake.pay(out_trade_no, deliver=False)
+        fake = self.fake
+        resource = dict(fake._transaction(fake.orders[out_trade_no]))
+        wrong_amount = dict(resource, amount=dict(
+                resource['amount'], total=1))
+        cases = {
+            'forged': fake.notification(
+                'TRANSACTION.SUCCESS', "支付成功", 'transaction', resource,
+                genuine.url, key=fake.merchant_key),
+            'tampered': genuine._replace(
+                body=genuine.body.replace('"summary"', '"summary" ', 1)),
+            'stale': fake.notification(
+                'TRANSACTION.SUCCESS', "支付成功", 'transaction', resource,
+                genuine.url, timestamp=time.time() - 3600),
+            'wrong key': fake.notification(
+                'TRANSACTION.SUCCESS', "支付成功", 'transaction', resource,
+                genuine.url, apiv3_key='x' * 32),
+            'mismatch': fake.notification(
+                'TRANSACTION.SUCCESS', "支付成功", 'transaction',
+                wrong_amount, genuine.url),
+            }
+        for name, notification in cases.items():
+            with self.subTest(case=name):
+                response = self.notify(notification)
+                self.assertIn(response.status_code, {400, 401})
+                self.assertEqual(json.loads(response.get_data())['code'],
+                    'notification_rejected')
+                self.assertEqual(
+                    self.get_order(order['id'])[1]['status'],
+                    'awaiting_payment')
+        self.assertEqual(self.notify(genuine).status_code, 204)
+        self.assertEqual(self.get_order(order['id'])[1]['status'], 'paid')
+        self.request('POST', '/orders/%s/cancel' % order['id'], self.token)
 
 
 del MallTestCase
