@@ -45,17 +45,39 @@ class MemberCentreTestCase(MallTestMixin, RouteTestCase):
             _, cls.other_token = Session.open(shop, 'o-other', member=other)
             _, cls.bonus_token = Session.open(shop, 'o-bonus', member=bonus)
             cls.other_id = other.id
-            cls.setUpTiers()
+            cls.setUpTiers(shop)
             cls.setUpPoints(Party(cls.member_id), other)
             cls.setUpCoupons(shop, other)
             transaction.commit()
 
     @classmethod
-    def setUpTiers(cls):
-        "Silver from the first yuan, gold from ¥1000; 张伟 becomes silver"
+    def setUpTiers(cls, shop):
+        """Silver from the first yuan, gold from ¥1000; 张伟 paid a ¥300
+        mall order and is silver"""
         pool = Pool()
+        Address = pool.get('party.address')
+        Date = pool.get('ir.date')
+        ModelData = pool.get('ir.model.data')
         Party = pool.get('party.party')
+        Sale = pool.get('sale.sale')
         Tier = pool.get('member.tier')
+        address, = Address.create([{'party': cls.member_id, 'city': "杭州"}])
+        # Processed by hand: the spend counts the state, not how
+        sales = Sale.create([{
+                    'party': cls.member_id,
+                    'sale_date': Date.today(),
+                    'invoice_address': address.id,
+                    'shipment_address': address.id,
+                    'warehouse': cls.store_ids[0],
+                    'currency': shop.company.currency.id,
+                    'lines': [('create', [{
+                                    'product': cls.tea_id, 'quantity': 1,
+                                    'unit': ModelData.get_id(
+                                        'product', 'uom_unit'),
+                                    'unit_price': Decimal(300),
+                                    }])],
+                    }])
+        Sale.write(sales, {'state': 'processing'})
         Tier.create([{
                     'name': "银卡", 'threshold': Decimal(0),
                     'discount': Decimal(0), 'points_multiplier': Decimal(1),
@@ -184,14 +206,14 @@ class MemberCentreTestCase(MallTestMixin, RouteTestCase):
                 self.assertEqual(data['code'], 'invalid_request')
 
     def test_tier(self):
-        "Silver with nothing spent yet, gold ¥1000 away"
+        "Silver with ¥300 paid, gold ¥700 away"
         data = self.get('/me/tier', self.token)
         self.assertEqual(data['tier'], {
                 'name': "银卡", 'discount_percent': '0.00',
                 'points_multiplier': '1.00'})
-        self.assertEqual(data['spend_12m'], '0.00')
+        self.assertEqual(data['spend_12m'], '300.00')
         self.assertEqual(data['next'], {
-                'name': "金卡", 'threshold': '1000.00', 'missing': '1000.00'})
+                'name': "金卡", 'threshold': '1000.00', 'missing': '700.00'})
         history, = data['history']
         self.assertEqual(
             (history['tier'], history['previous'], history['reason']),
