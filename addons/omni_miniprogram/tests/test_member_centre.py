@@ -33,12 +33,16 @@ class MemberCentreTestCase(MallTestMixin, RouteTestCase):
     def setUpDatabase(cls):
         super().setUpDatabase()
         pool = Pool()
+        Number = pool.get('sale.promotion.coupon.number')
         Party = pool.get('party.party')
+        Redemption = pool.get('sale.promotion.coupon.redemption')
         Session = pool.get('web.shop.mp_session')
         Shop = pool.get('web.shop')
         shop = Shop(cls.shop_id)
+        # PostgreSQL locks the tables of exclusion constraints to validate
+        locks = [Party._table, Number._table, Redemption._table]
         with Transaction().new_transaction(
-                _lock_tables=[Party._table]) as transaction, \
+                _lock_tables=locks) as transaction, \
                 set_company(shop.company):
             other = Party.register_member('13900139000', "王芳", 'mall')
             bonus = Party.register_member('13600136000', "赵敏", 'mall')
