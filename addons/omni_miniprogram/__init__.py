@@ -1,6 +1,6 @@
 # This file is part of Omni Retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 
-from . import checkout, routes
+from . import checkout, member, routes
 
-__all__ = ['checkout', 'routes']
+__all__ = ['checkout', 'member', 'routes']

@@ -152,9 +152,9 @@ def member_coupon(pool, member, code):
     try:
         number = Number.find(code)
     except CouponError:
-        raise ApiError(404, 'coupon_not_found') from None
+        raise ApiError(404, 'coupon_not_found', coupon=code) from None
     if number.party and number.party != member:
-        raise ApiError(404, 'coupon_not_found')
+        raise ApiError(404, 'coupon_not_found', coupon=code)
     return number
 
 

@@ -5,18 +5,22 @@ import json
 
 from trytond import config
 from trytond.pool import Pool
-from trytond.tests.test_tryton import DB_NAME
+from trytond.tests.test_tryton import DB_NAME, RouteTestCase
 from trytond.transaction import Transaction
 
 from trytond.modules.omni_miniprogram.api import OPENAPI, ROUTES
 from trytond.modules.omni_miniprogram.tests.tools import (
-    MallTestCase,
+    MallTestMixin,
     check_response,
 )
 
 
-class ApiTestCase(MallTestCase):
+class ApiTestCase(MallTestMixin, RouteTestCase):
     "Test the mall API plumbing and the login"
+
+    def member_name(self):
+        with Transaction().start(DB_NAME, 0):
+            return Pool().get('party.party')(self.member_id).name
 
     def test_every_route_is_documented(self):
         "The routes and the OpenAPI document describe the same operations"
@@ -294,4 +298,4 @@ class ApiTestCase(MallTestCase):
             check_response(response, '/catalog/stock', 'get')['changes'], [])
 
 
-del MallTestCase
+del RouteTestCase

@@ -10,7 +10,7 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 from trytond.pool import Pool
-from trytond.tests.test_tryton import DB_NAME
+from trytond.tests.test_tryton import DB_NAME, RouteTestCase
 from trytond.transaction import Transaction
 
 from trytond.modules.account.tests import create_chart, get_fiscalyear
@@ -21,7 +21,7 @@ from trytond.modules.omni_miniprogram.tests.fake_wechat import (
     rsa_verify,
 )
 from trytond.modules.omni_miniprogram.tests.tools import (
-    MallTestCase,
+    MallTestMixin,
     check_response,
 )
 
@@ -30,7 +30,7 @@ def fen(amount):
     return int(Decimal(amount) * 100)
 
 
-class CheckoutTestCase(MallTestCase):
+class CheckoutTestCase(MallTestMixin, RouteTestCase):
     "Test the mall's checkout, payments and orders"
 
     @classmethod
@@ -494,5 +494,3 @@ class CheckoutTestCase(MallTestCase):
         self.assertEqual(self.get_order(order['id'])[1]['status'], 'paid')
         self.request('POST', '/orders/%s/cancel' % order['id'], self.token)
 
-
-del MallTestCase

@@ -1,12 +1,13 @@
 # This file is part of Omni Retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
-"""The test case of the mall API tests and its helpers."""
+"""What the tests of the mall API share: a mini-program shop with a member,
+a guest and a catalog, called over HTTP as the mini-program calls it."""
 import datetime
 import json
 from decimal import Decimal
 
 from trytond.pool import Pool
-from trytond.tests.test_tryton import DB_NAME, RouteTestCase
+from trytond.tests.test_tryton import DB_NAME
 from trytond.transaction import Transaction
 
 from trytond.modules.company.tests import create_company, set_company
@@ -30,9 +31,9 @@ def check_response(response, path, method):
     return data
 
 
-class MallTestCase(RouteTestCase):
-    """A shop on a fake WeChat with a member, a guest and a published tea;
-    its subclasses test the API over HTTP"""
+class MallTestMixin:
+    """Set up a shop with the member 张伟, a guest and a tea in two stores,
+    for a RouteTestCase"""
     # The whole stack, whose cached database every test case shares
     module = 'omni_insights'
 
@@ -126,6 +127,3 @@ class MallTestCase(RouteTestCase):
         return self.client().open(
             PREFIX + path, method=method, headers=headers, **kwargs)
 
-    def member_name(self):
-        with Transaction().start(DB_NAME, 0):
-            return Pool().get('party.party')(self.member_id).name
