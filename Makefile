@@ -42,7 +42,12 @@ var/www/index.html: $(SAO)/index.html
 		ln -sfn ../../$(SAO)/$$f var/www/$$f; done
 	ln -sfn ../../web/node_modules var/www/node_modules
 
-test: deps
+# The mini-program's jest and test libraries, from its lock.
+miniprogram/node_modules/.installed: miniprogram/package.json miniprogram/package-lock.json
+	cd miniprogram && npm ci --no-audit --no-fund
+	touch $@
+
+test: deps miniprogram/node_modules/.installed
 	tools/system_deps.sh
 	tools/run_tests.sh
 

@@ -28,6 +28,11 @@ with_backend() {
     TRYTOND_DATABASE_URI=$uri DB_CACHE=$cache_root/$backend-$hash "$@"
 }
 
+# The mini-program's tests (jest, offline against recorded responses)
+echo "=== mini-program ==="
+(cd miniprogram && npx jest --ci)
+jest_rc=$?
+
 # Build both backends' cached databases at once: each build uses one core
 mkdir -p "$cache_root"
 for backend in sqlite postgresql; do
@@ -54,5 +59,5 @@ if [ "$pg_rc" = 0 ]; then
     pg_rc=$?
 fi
 
-echo "SQLite: exit $sqlite_rc, PostgreSQL: exit $pg_rc"
-[ "$sqlite_rc" = 0 ] && [ "$pg_rc" = 0 ]
+echo "Mini-program: exit $jest_rc, SQLite: exit $sqlite_rc, PostgreSQL: exit $pg_rc"
+[ "$jest_rc" = 0 ] && [ "$sqlite_rc" = 0 ] && [ "$pg_rc" = 0 ]
