@@ -237,11 +237,16 @@ def _pay_call(method, *args, **kwargs):
     return result
 
 
-def _rfc3339(value):
-    "Format the datetime (naive ones are UTC) in China time, as WeChat does"
+def china_time(value):
+    "Return the datetime (naive ones are UTC) in China time"
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(CHINA).isoformat(timespec='seconds')
+    return value.astimezone(CHINA)
+
+
+def _rfc3339(value):
+    "Format the datetime in China time, as WeChat does"
+    return china_time(value).isoformat(timespec='seconds')
 
 
 def jsapi_prepay(shop, out_trade_no, description, amount_fen, openid,

@@ -111,7 +111,10 @@ class CheckoutTestCase(MallTestMixin, RouteTestCase):
                     'promotion': promotion.id, 'discount_amount': 20,
                     'limit_per_member': 0}])[0].id
         Shop.write([Shop(cls.shop_id)], {
-                'wechat_notify_url': 'https://mall.example.com'})
+                'wechat_notify_url': 'https://mall.example.com',
+                'wechat_template_pickup_ready': 'tpl-ready'})
+        pool.get('party.wechat_identity').bind(
+            Party(cls.member_id), cls.fake.appid, 'o-member')
         cls.company_id = company.id
         other = Party.search([('member_mobile', '=', '+8613700137000')])[0]
         _, cls.other_token = pool.get('web.shop.mp_session').open(
@@ -494,3 +497,40 @@ class CheckoutTestCase(MallTestMixin, RouteTestCase):
         self.assertEqual(self.get_order(order['id'])[1]['status'], 'paid')
         self.request('POST', '/orders/%s/cancel' % order['id'], self.token)
 
+
+    def test_ready_subscribe_message(self):
+        "The member who accepted is told by WeChat that the order is ready"
+        self.fake.add_template(
+            'tpl-ready', ['character_string1', 'thing2', 'time3'])
+        self.fake.accept_subscription('o-member', 'tpl-ready')
+        order, _ = self.paid_order({
+                'items': [{'product': self.tea_id, 'quantity': 1}],
+                'fulfilment': 'pickup', 'store': self.store_ids[1]})
+
+        def ready(pool):
+            Sale = pool.get('sale.sale')
+            Sale.pickup_ready([Sale(order['id'])])
+        self.run_cron(ready)
+        self.assertEqual(self.get_order(order['id'])[1]['status'], 'ready')
+
+        def send(pool):
+            pool.get('member.notification').send_queued()
+        self.run_cron(send)
+        self.run_cron(send)
+        message, = self.fake.subscribe_messages
+        self.assertEqual(message['touser'], 'o-member')
+        self.assertEqual(message['template_id'], 'tpl-ready')
+        self.assertEqual(message['page'], 'pages/order/index?id=%s' % (
+                order['id']))
+        self.assertEqual(
+            message['data']['character_string1']['value'], order['number'])
+        self.assertEqual(message['data']['thing2']['value'], 'CJ')
+
+        def state(pool):
+            Notification = pool.get('member.notification')
+            notification, = Notification.search([
+                    ('kind', '=', 'pickup_ready'),
+                    ('origin', '=', 'sale.sale,%s' % order['id'])])
+            return notification.state
+        self.assertEqual(self.read(state), 'sent')
+        self.request('POST', '/orders/%s/cancel' % order['id'], self.token)

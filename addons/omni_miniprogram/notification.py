@@ -1,0 +1,78 @@
+# This file is part of Omni Retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""The member's pickup messages, sent as WeChat subscribe messages."""
+import datetime
+
+from trytond.pool import Pool, PoolMeta
+
+from . import wechat
+
+# The shop's template field of each kind, and the template's data keys:
+# 订单号 character_string1, 门店 thing2, then 截止时间 time3 or 金额 amount3
+TEMPLATES = {
+    'pickup_ready': 'wechat_template_pickup_ready',
+    'pickup_reminder': 'wechat_template_pickup_reminder',
+    'pickup_expired': 'wechat_template_pickup_expiry',
+    }
+ORDER_PAGE = 'pages/order/index?id=%s'
+
+
+class Notification(metaclass=PoolMeta):
+    __name__ = 'member.notification'
+
+    def mp_recipient(self):
+        """Return the shop, the openid and the template that deliver the
+        message through the mini-program, or None"""
+        pool = Pool()
+        Identity = pool.get('party.wechat_identity')
+        Shop = pool.get('web.shop')
+        field = TEMPLATES.get(self.kind)
+        if not field:
+            return None
+        for shop in Shop.search([
+                    ('type', '=', 'mini_program'),
+                    (field, '!=', None),
+                    ], order=[('id', 'ASC')]):
+            identities = Identity.search([
+                    ('party', '=', self.member.id),
+                    ('appid', '=', shop.wechat_appid),
+                    ], limit=1)
+            if identities:
+                return shop, identities[0].openid, getattr(shop, field)
+        return None
+
+    @property
+    def deliverable(self):
+        return super().deliverable or bool(self.mp_recipient())
+
+    def mp_values(self):
+        "The template data of the message"
+        data = self.data
+        values = {
+            'character_string1': data.get('sale') or '',
+            'thing2': (data.get('store') or '')[:20],
+            }
+        if self.kind == 'pickup_expired':
+            values['amount3'] = '¥%s' % data.get('amount', '')
+        else:
+            deadline = data.get('deadline') or ''
+            try:
+                deadline = datetime.datetime.fromisoformat(deadline)
+            except ValueError:
+                pass
+            else:
+                deadline = wechat.china_time(deadline).strftime(
+                    '%Y-%m-%d %H:%M')
+            values['time3'] = deadline
+        return values
+
+    def _deliver(self):
+        recipient = self.mp_recipient()
+        if not recipient:
+            return super()._deliver()
+        shop, openid, template = recipient
+        page = None
+        if self.origin and self.origin.__name__ == 'sale.sale':
+            page = ORDER_PAGE % self.origin.id
+        wechat.send_subscribe_message(
+            shop, openid, template, self.mp_values(), page=page)
