@@ -31,8 +31,9 @@ def check_response(response, path, method):
     return data
 
 
-class ApiTestCase(RouteTestCase):
-    "Test the mall API plumbing and the login"
+class MallTestCase(RouteTestCase):
+    """A mini-program shop on the fake WeChat, its members and sessions, and
+    a published catalog with stock"""
     # The whole stack, whose cached database every test case shares
     module = 'omni_insights'
 
@@ -129,6 +130,10 @@ class ApiTestCase(RouteTestCase):
     def member_name(self):
         with Transaction().start(DB_NAME, 0):
             return Pool().get('party.party')(self.member_id).name
+
+
+class ApiTestCase(MallTestCase):
+    "Test the mall API plumbing and the login"
 
     def test_every_route_is_documented(self):
         "The routes and the OpenAPI document describe the same operations"
