@@ -52,8 +52,9 @@ def parameters(operation, location):
             yield parameter
 
 
-def is_integer(parameter):
-    return resolve(parameter['schema']).get('type') == 'integer'
+def integer_parameters(operation, location):
+    return [p['name'] for p in parameters(operation, location)
+        if resolve(p['schema']).get('type') == 'integer']
 
 
 class ApiInputTestCase(MallTestCase):
@@ -132,11 +133,8 @@ class ApiInputTestCase(MallTestCase):
             valid = {
                 p['name']: '1' for p in parameters(operation, 'query')
                 if p.get('required')}
-            for parameter in parameters(operation, 'query'):
-                if not is_integer(parameter):
-                    continue
+            for name in integer_parameters(operation, 'query'):
                 tested += 1
-                name = parameter['name']
                 for value in ['abc', '1.5', '', '99999999999999999999']:
                     with self.subTest(path=path, parameter=name, value=value):
                         query = dict(valid, **{name: value})
@@ -146,11 +144,8 @@ class ApiInputTestCase(MallTestCase):
                         data = self.assertError(
                             response, path, method, 400, 'invalid_request')
                         self.assertEqual(data['details']['parameter'], name)
-            for parameter in parameters(operation, 'path'):
-                if not is_integer(parameter):
-                    continue
+            for name in integer_parameters(operation, 'path'):
                 tested += 1
-                name = parameter['name']
                 for value in ['abc', '-1', '0', '99999999999999999999']:
                     with self.subTest(path=path, parameter=name, value=value):
                         url = path.replace('{%s}' % name, value)
