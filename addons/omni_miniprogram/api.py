@@ -6,6 +6,7 @@ when the request fails."""
 import functools
 import json
 import logging
+import math
 import re
 import time
 from http import HTTPStatus
@@ -87,9 +88,9 @@ class ApiRequest:
         self.http = request
         self.pool = pool
         self.operation = operation
-        self.path = path_args
-        self.query = self._parameters('query', request.args)
-        self.headers = self._parameters('header', request.headers)
+        self.path = self._path(path_args)
+        self.query = self._values('query', request.args)
+        self.headers = self._values('header', request.headers)
         self.body = self._body()
         self.session = None
 
@@ -101,15 +102,25 @@ class ApiRequest:
     def shop(self):
         return self.session.shop if self.session else None
 
-    def _parameters(self, location, values):
+    def _parameters(self, location):
+        for parameter in self.operation.get('parameters', []):
+            parameter = resolve(parameter)
+            if parameter['in'] == location:
+                yield parameter
+
+    def _path(self, path_args):
+        "Check the path's arguments: a record that cannot exist is not found"
+        for parameter in self._parameters('path'):
+            try:
+                validate(path_args[parameter['name']], parameter['schema'])
+            except ApiError:
+                raise ApiError(404, 'not_found') from None
+        return path_args
+
+    def _values(self, location, values):
         "Return the validated parameters of the location (query, header)"
         parameters = {}
-        for parameter in self.operation.get('parameters', []):
-            if '$ref' in parameter:
-                parameter = OPENAPI['components']['parameters'][
-                    parameter['$ref'].rsplit('/', 1)[1]]
-            if parameter['in'] != location:
-                continue
+        for parameter in self._parameters(location):
             name = parameter['name']
             if name not in values:
                 if parameter.get('required'):
@@ -139,12 +150,23 @@ class ApiRequest:
         return body
 
 
+def resolve(node):
+    "Return the part of the document that node refers to, or node itself"
+    while '$ref' in node:
+        section, name = node['$ref'].rsplit('/', 2)[1:]
+        node = OPENAPI['components'][section][name]
+    return node
+
+
 def convert_parameter(name, value, schema):
+    kind = resolve(schema).get('type')
     try:
-        if schema.get('type') == 'integer':
+        if kind == 'integer':
             value = int(value)
-        elif schema.get('type') == 'number':
+        elif kind == 'number':
             value = float(value)
+            if not math.isfinite(value):
+                raise ValueError(value)
     except ValueError:
         raise ApiError(
             400, 'invalid_request', 'msg_api_parameter_invalid',

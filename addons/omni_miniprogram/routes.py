@@ -264,10 +264,12 @@ def unknown(request, database_name, rest):
     if request.method == 'OPTIONS':
         return Response(status=204)
     path = '/' + rest
-    known = any(
-        re.fullmatch(re.sub(r'\{[a-z_]+\}', '[^/]+', p), path)
-        for _, p in ROUTES)
-    if known:
+    methods = {
+        m for m, p in ROUTES
+        if re.fullmatch(re.sub(r'\{[a-z_]+\}', '[^/]+', p), path)}
+    # An operation whose path argument does not convert, e.g. a record id
+    # that is not a positive integer, has nothing to find
+    if methods and request.method not in methods:
         error = ApiError(405, 'method_not_allowed')
     else:
         error = ApiError(404, 'not_found')
