@@ -48,9 +48,13 @@ class Notification(metaclass=PoolMeta):
     def mp_values(self):
         "The template data of the message"
         data = self.data
+        store = data.get('store') or ''
+        if self.origin and getattr(self.origin, 'pickup_store', None):
+            store = self.origin.pickup_store.name
         values = {
             'character_string1': data.get('sale') or '',
-            'thing2': (data.get('store') or '')[:20],
+            # WeChat takes at most 20 characters for a thing
+            'thing2': store[:20],
             }
         if self.kind == 'pickup_expired':
             values['amount3'] = '¥%s' % data.get('amount', '')

@@ -6,6 +6,7 @@ import time
 
 from trytond.protocols.wrappers import Response, with_pool, with_transaction
 from trytond.wsgi import app
+from werkzeug.routing import PathConverter
 
 from trytond.modules.omni_member_hub.exceptions import MemberError, MobileError
 from trytond.modules.omni_member_hub.party import mask_mobile
@@ -257,7 +258,15 @@ def stock_changes(request):
         }
 
 
-@app.route(API_PREFIX + '/<path:rest>',
+class AnyPath(PathConverter):
+    "A path, also with the line breaks that PathConverter does not match"
+    regex = r'[^/][\s\S]*?'
+
+
+app.url_map.converters['anypath'] = AnyPath
+
+
+@app.route(API_PREFIX + '/<anypath:rest>',
     methods=['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
 def unknown(request, database_name, rest):
     "Answer JSON for paths and methods the API does not have"

@@ -172,7 +172,7 @@ class Sale(metaclass=PoolMeta):
                 else:
                     paid.append(sale)
         cls.write(paid + lost, {'pickup_paid_at': datetime.datetime.now()})
-        cls.order_paid(paid, reference)
+        cls.orders_paid(paid, reference)
         if lost:
             cls.cancel([s for s in lost if s.state != 'cancelled'])
             cls.write(lost, {'mp_flagged': True})

@@ -497,7 +497,7 @@ class Sale(metaclass=PoolMeta):
         return sale
 
     @classmethod
-    def order_paid(cls, sales, reference):
+    def orders_paid(cls, sales, reference):
         """The customer paid the orders at the till or in the mall: pickup
         orders wait for their goods or the handover, delivery orders are
         confirmed and their invoices paid"""

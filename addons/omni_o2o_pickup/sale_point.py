@@ -187,7 +187,7 @@ class EndlessAisle(Wizard):
                 [(start.product, start.quantity)], start.source,
                 pickup=start.kind == 'pickup', address=start.address)
             if start.payment == 'till':
-                Sale.order_paid([sale], start.point.rec_name)
+                Sale.orders_paid([sale], start.point.rec_name)
         self.done.sale = sale
         return 'done'
 

@@ -18,10 +18,6 @@ from trytond.modules.omni_miniprogram.tests.tools import (
 class ApiTestCase(MallTestMixin, RouteTestCase):
     "Test the mall API plumbing and the login"
 
-    def member_name(self):
-        with Transaction().start(DB_NAME, 0):
-            return Pool().get('party.party')(self.member_id).name
-
     def test_every_route_is_documented(self):
         "The routes and the OpenAPI document describe the same operations"
         documented = {

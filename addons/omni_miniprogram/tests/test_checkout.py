@@ -154,6 +154,9 @@ class CheckoutTestCase(MallTestMixin, RouteTestCase):
     def test_pickup_checkout(self):
         "A pickup order with tier, pickup discount, coupon and points"
         code = self.claim_coupon()
+        balance = self.read(lambda pool: pool.get(
+                'member.points.entry').balance(
+                pool.get('party.party')(self.member_id)))
         cart = {
             'items': [{'product': self.tea_id, 'quantity': 1}],
             'fulfilment': 'pickup', 'store': self.store_ids[0],
@@ -207,8 +210,7 @@ class CheckoutTestCase(MallTestMixin, RouteTestCase):
             self.assertEqual(
                 [r.state for r in Sale.pickup_reservations([sale])],
                 ['confirmed'])
-            self.assertEqual(
-                Entry.balance(sale.party), 1000)
+            self.assertEqual(Entry.balance(sale.party), balance - 1000)
         self.read(check)
 
     def paid_order(self, cart, pay=True):
@@ -534,3 +536,52 @@ class CheckoutTestCase(MallTestMixin, RouteTestCase):
             return notification.state
         self.assertEqual(self.read(state), 'sent')
         self.request('POST', '/orders/%s/cancel' % order['id'], self.token)
+
+    def test_pay_endless_aisle_order(self):
+        "An order a store took for the member is paid in the mall"
+        def take_order(pool):
+            Line = pool.get('sale.line')
+            Location = pool.get('stock.location')
+            Party = pool.get('party.party')
+            Sale = pool.get('sale.sale')
+            member = Party(self.member_id)
+            store, source = Location.browse(self.store_ids)
+            address = pool.get('party.address')(party=member, street="1")
+            address.save()
+            sale = Sale(
+                company=self.company_id, party=member, origin_store=store,
+                warehouse=source, shipment_address=address,
+                invoice_address=address)
+            sale.lines = [Line(
+                    type='line', product=self.tea_id, quantity=1,
+                    unit=pool.get('product.product')(self.tea_id).sale_uom,
+                    unit_price=Decimal(300))]
+            sale.save()
+            Sale.quote([sale])
+            return sale.id
+        sale_id = run({'company': self.company_id},
+            lambda: take_order(Pool()))
+        _, order = self.get_order(sale_id)
+        self.assertEqual(order['status'], 'awaiting_payment')
+        self.assertTrue(order['can_pay'])
+        self.assertEqual(self.get_order(sale_id, self.other_token)[0]
+            .status_code, 404)
+
+        response = self.request(
+            'POST', '/orders/%s/pay' % sale_id, self.token)
+        data = check_response(response, '/orders/{order}/pay', 'post')
+        out_trade_no = self.out_trade_no(data['payment'])
+        self.assertEqual(
+            self.fake.orders[out_trade_no]['amount']['total'], 30000)
+        self.assertEqual(
+            self.notify(self.fake.pay(out_trade_no, deliver=False))
+            .status_code, 204)
+        _, order = self.get_order(sale_id)
+        self.assertEqual(order['status'], 'paid')
+
+        def check(pool):
+            sale = pool.get('sale.sale')(sale_id)
+            self.assertEqual(sale.state, 'processing')
+            self.assertEqual([i.state for i in sale.invoices], ['paid'])
+            self.assertEqual(sale.origin_store.id, self.store_ids[0])
+        self.read(check)

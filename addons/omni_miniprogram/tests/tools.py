@@ -120,6 +120,10 @@ class MallTestMixin:
         shop.categories = [category]
         shop.save()
 
+    def member_name(self):
+        with Transaction().start(DB_NAME, 0):
+            return Pool().get('party.party')(self.member_id).name
+
     def request(self, method, path, token=None, **kwargs):
         headers = kwargs.pop('headers', {})
         if token:
