@@ -267,3 +267,18 @@ def test_endless_aisle_order(demo):
     assert sale.state == 'processing'
     invoice, = sale.invoices
     assert invoice.state == 'paid'
+
+
+INSIGHTS = [
+    'omni.insights.product_channel', 'omni.insights.category_channel',
+    'omni.insights.store', 'omni.insights.member_segment',
+    'omni.insights.inventory', 'sale.promotion.coupon.statistic',
+    'sale.promotion.coupon.statistic.store',
+    ]
+
+
+@pytest.mark.parametrize('model', INSIGHTS)
+def test_insights_have_rows(demo, model):
+    "The owner sees rows in every report of the last 30 days"
+    owner = pconfig.set_trytond(user='owner')
+    assert Model.get(model, config=owner).find([])

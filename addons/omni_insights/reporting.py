@@ -1,0 +1,943 @@
+# This file is part of Omni Retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""The owner's reports, each one SQL query over the base tables.
+
+Every sale line of a POS sale (done or posted) or of an order (confirmed,
+processing or done) is credited to one channel and one store:
+
+- a POS sale: channel pos, the warehouse of the point's storage location;
+- an order with an origin store: endless aisle, the origin store;
+- else with a pickup store: mall pickup, the pickup store;
+- else with a web shop: mall delivery, the order's warehouse;
+- else: back office, the order's warehouse.
+
+Revenue is untaxed, in the company's currency; cost is the quantity at the
+product's cost price."""
+import datetime
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+from sql import Literal, Null, Union, Window
+from sql.aggregate import Count, Max, Min, Sum
+from sql.conditionals import Case, Coalesce
+from sql.functions import DateTrunc
+from sql.operators import Concat
+from trytond.model import ModelSQL, ModelView, fields
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval, If, PYSONEncoder
+from trytond.transaction import Transaction
+from trytond.wizard import StateAction, StateTransition, Wizard
+
+from trytond.modules.currency.fields import Monetary
+
+CHANNELS = [
+    ('pos', "Store POS"),
+    ('mall_delivery', "Mall Delivery"),
+    ('mall_pickup', "Mall Pickup"),
+    ('endless_aisle', "Endless Aisle"),
+    ('back_office', "Back Office"),
+    ]
+ONLINE_CHANNELS = ['mall_delivery', 'mall_pickup']
+STORE_CHANNELS = ['pos', 'endless_aisle']
+SALE_STATES = ['confirmed', 'processing', 'done']
+POS_SALE_STATES = ['done', 'posted']
+
+
+def ratio(numerator, denominator):
+    if numerator is not None and denominator:
+        return float(numerator) / float(denominator)
+
+
+def channel_index(channel):
+    "Return the SQL position of the channel column among CHANNELS"
+    return Case(*((channel == c, i) for i, (c, _) in enumerate(CHANNELS)),
+        else_=len(CHANNELS))
+
+
+def period():
+    """Return the context's first and last day and the first day of the
+    same-length period before"""
+    pool = Pool()
+    Date = pool.get('ir.date')
+    context = Transaction().context
+    to_date = context.get('to_date') or Date.today()
+    from_date = context.get('from_date') or (
+        to_date - datetime.timedelta(days=29))
+    return from_date, to_date, from_date - (to_date - from_date) - (
+        datetime.timedelta(days=1))
+
+
+def day_start(date):
+    return datetime.datetime.combine(date, datetime.time())
+
+
+def warehouses_of_locations():
+    """Return a query of location and the warehouse that holds it"""
+    Location = Pool().get('stock.location')
+    location = Location.__table__()
+    warehouse = Location.__table__()
+    return location.join(warehouse, condition=(
+            warehouse.left <= location.left)
+        & (warehouse.right >= location.right)).select(
+            location.id.as_('location'), warehouse.id.as_('warehouse'),
+            where=warehouse.type == 'warehouse')
+
+
+def cost_prices(company):
+    "Return a query of product and its cost price in the company"
+    CostPrice = Pool().get('product.cost_price')
+    cost_price = CostPrice.__table__()
+    return cost_price.select(
+        cost_price.product, cost_price.cost_price,
+        where=cost_price.company == company)
+
+
+class Context(ModelView):
+    "Insights Context"
+    __name__ = 'omni.insights.context'
+
+    company = fields.Many2One('company.company', "Company", required=True)
+    from_date = fields.Date(
+        "From Date", required=True,
+        domain=[
+            If(Eval('to_date') & Eval('from_date'),
+                ('from_date', '<=', Eval('to_date')),
+                ()),
+            ])
+    to_date = fields.Date(
+        "To Date", required=True,
+        domain=[
+            If(Eval('from_date') & Eval('to_date'),
+                ('to_date', '>=', Eval('from_date')),
+                ()),
+            ])
+    store = fields.Many2One(
+        'stock.location', "Store", domain=[('type', '=', 'warehouse')])
+    channel = fields.Selection(
+        [(None, "")] + CHANNELS, "Channel",
+        help="Show only the sales of this channel.")
+
+    @classmethod
+    def default_company(cls):
+        return Transaction().context.get('company')
+
+    @classmethod
+    def default_to_date(cls):
+        context = Transaction().context
+        return context.get('to_date') or Pool().get('ir.date').today()
+
+    @classmethod
+    def default_from_date(cls):
+        context = Transaction().context
+        return context.get('from_date') or (
+            cls.default_to_date() - datetime.timedelta(days=29))
+
+    @classmethod
+    def default_store(cls):
+        return Transaction().context.get('store')
+
+    @classmethod
+    def default_channel(cls):
+        return Transaction().context.get('channel')
+
+
+class Line(ModelSQL, ModelView):
+    "Insights Sale Line"
+    __name__ = 'omni.insights.line'
+
+    company = fields.Many2One('company.company', "Company")
+    date = fields.Date("Date")
+    order = fields.Reference(
+        "Order", selection=[
+            ('sale.sale', "Sale"),
+            ('sale.point.sale', "POS Sale"),
+            ])
+    channel = fields.Selection(CHANNELS, "Channel")
+    store = fields.Many2One('stock.location', "Store")
+    party = fields.Many2One('party.party', "Customer")
+    product = fields.Many2One('product.product', "Product")
+    quantity = fields.Float("Quantity")
+    revenue = Monetary("Revenue", currency='currency', digits='currency')
+    cost = Monetary("Cost", currency='currency', digits='currency')
+    currency = fields.Function(
+        fields.Many2One('currency.currency', "Currency"), 'get_currency')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order = [('date', 'DESC'), ('id', 'DESC')]
+
+    @classmethod
+    def table_query(cls):
+        context = Transaction().context
+        return cls.lines(
+            context.get('company'), context.get('from_date'),
+            context.get('to_date'), filtered=False)
+
+    def get_currency(self, name):
+        return self.company.currency.id
+
+    @classmethod
+    def lines(cls, company, from_date=None, to_date=None, filtered=True):
+        """Return the query of the company's sale lines between the dates,
+        of the context's store and channel when filtered"""
+        context = Transaction().context
+        costs = cost_prices(company)
+        lines = Union(
+            cls._pos_lines(company, from_date, to_date, costs),
+            cls._sale_lines(company, from_date, to_date, costs),
+            all_=True)
+        where = Literal(True)
+        if filtered and context.get('store'):
+            where &= lines.store == context['store']
+        if filtered and context.get('channel'):
+            where &= lines.channel == context['channel']
+        return lines.select(
+            lines.id, lines.company, lines.date, lines.order, lines.channel,
+            lines.store, lines.party, lines.product, lines.quantity,
+            lines.revenue, lines.cost,
+            where=where)
+
+    @classmethod
+    def _pos_lines(cls, company, from_date, to_date, costs):
+        pool = Pool()
+        Point = pool.get('sale.point')
+        Sale = pool.get('sale.point.sale')
+        SaleLine = pool.get('sale.point.sale.line')
+        line = SaleLine.__table__()
+        sale = Sale.__table__()
+        point = Point.__table__()
+        stores = warehouses_of_locations()
+        point_stores = point.join(stores, 'LEFT',
+            condition=point.storage_location == stores.location).select(
+                point.id, stores.warehouse)
+        where = (sale.state.in_(POS_SALE_STATES) & (sale.company == company)
+            & (line.product != Null))
+        if from_date:
+            where &= sale.date >= from_date
+        if to_date:
+            where &= sale.date <= to_date
+        return (line
+            .join(sale, condition=line.sale == sale.id)
+            .join(point_stores, condition=sale.point == point_stores.id)
+            .join(costs, 'LEFT', condition=line.product == costs.product)
+            .select(
+                (line.id * 2).as_('id'),
+                sale.company.as_('company'),
+                sale.date.as_('date'),
+                Concat('sale.point.sale,', sale.id).as_('order'),
+                Literal('pos').as_('channel'),
+                point_stores.warehouse.as_('store'),
+                sale.member.as_('party'),
+                line.product.as_('product'),
+                line.quantity.as_('quantity'),
+                (line.quantity * line.unit_list_price).as_('revenue'),
+                (line.quantity * Coalesce(costs.cost_price, 0)).as_('cost'),
+                where=where))
+
+    @classmethod
+    def _sale_lines(cls, company, from_date, to_date, costs):
+        pool = Pool()
+        Sale = pool.get('sale.sale')
+        SaleLine = pool.get('sale.line')
+        line = SaleLine.__table__()
+        sale = Sale.__table__()
+        quantity = Coalesce(line.actual_quantity, line.quantity)
+        where = (sale.state.in_(SALE_STATES) & (sale.company == company)
+            & (line.type == 'line') & (line.product != Null))
+        if from_date:
+            where &= sale.sale_date >= from_date
+        if to_date:
+            where &= sale.sale_date <= to_date
+        return (line
+            .join(sale, condition=line.sale == sale.id)
+            .join(costs, 'LEFT', condition=line.product == costs.product)
+            .select(
+                (line.id * 2 + 1).as_('id'),
+                sale.company.as_('company'),
+                sale.sale_date.as_('date'),
+                Concat('sale.sale,', sale.id).as_('order'),
+                cls.sale_channel(sale).as_('channel'),
+                Coalesce(sale.origin_store, sale.pickup_store,
+                    sale.warehouse).as_('store'),
+                sale.party.as_('party'),
+                line.product.as_('product'),
+                quantity.as_('quantity'),
+                (quantity * line.unit_price).as_('revenue'),
+                (quantity * Coalesce(costs.cost_price, 0)).as_('cost'),
+                where=where))
+
+    @classmethod
+    def sale_channel(cls, sale):
+        "Return the SQL channel of the sale table"
+        return Case(
+            (sale.origin_store != Null, 'endless_aisle'),
+            (sale.pickup_store != Null, 'mall_pickup'),
+            (sale.web_shop != Null, 'mall_delivery'),
+            else_='back_office')
+
+
+class DrillDownMixin:
+    "Open the documents behind a row"
+    __slots__ = ()
+
+    def get_document_domain(self):
+        "Return the domain of the omni.insights.line behind the row"
+        raise NotImplementedError
+
+    @classmethod
+    def period_domain(cls, from_date, to_date):
+        return [('date', '>=', from_date), ('date', '<=', to_date)]
+
+
+class ChannelContributionMixin(DrillDownMixin):
+    __slots__ = ()
+
+    company = fields.Many2One('company.company', "Company")
+    channel = fields.Selection(CHANNELS, "Channel")
+    quantity = fields.Float("Quantity")
+    revenue = Monetary("Revenue", currency='currency', digits='currency')
+    cost = Monetary("Cost", currency='currency', digits='currency')
+    total_revenue = Monetary(
+        "Total Revenue", currency='currency', digits='currency',
+        help="The revenue of every channel together.")
+    previous_revenue = Monetary(
+        "Previous Revenue", currency='currency', digits='currency',
+        help="The revenue of the same-length period before.")
+    margin = fields.Function(Monetary(
+            "Margin", currency='currency', digits='currency'), 'get_margin')
+    margin_rate = fields.Function(
+        fields.Float("Margin Rate", digits=(1, 4)), 'get_ratio')
+    share = fields.Function(fields.Float(
+            "Share", digits=(1, 4),
+            help="The channel's part of the revenue of every channel."),
+        'get_ratio')
+    revenue_change = fields.Function(fields.Float(
+            "Revenue Change", digits=(1, 4),
+            help="The change from the previous revenue."),
+        'get_ratio')
+    currency = fields.Function(
+        fields.Many2One('currency.currency', "Currency"), 'get_currency')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order = [('revenue', 'DESC'), ('id', 'ASC')]
+
+    @classmethod
+    def _group_key(cls, lines, tables):
+        "Return the from item, the group column and its name"
+        raise NotImplementedError
+
+    @classmethod
+    def table_query(cls):
+        context = Transaction().context
+        from_date, to_date, previous = period()
+        lines = Pool().get('omni.insights.line').lines(
+            context.get('company'), previous, to_date)
+        from_item, key, name = cls._group_key(lines)
+        current = lines.date >= from_date
+
+        def in_period(value):
+            return Sum(Case((current, value), else_=0))
+        revenue = in_period(lines.revenue)
+        query = from_item.select(
+            (key * (len(CHANNELS) + 1) + channel_index(lines.channel)
+                ).as_('id'),
+            key.as_(name),
+            lines.company,
+            lines.channel,
+            cls.quantity.sql_cast(in_period(lines.quantity)).as_('quantity'),
+            cls.revenue.sql_cast(revenue).as_('revenue'),
+            cls.cost.sql_cast(in_period(lines.cost)).as_('cost'),
+            cls.total_revenue.sql_cast(
+                Sum(revenue, window=Window([key]))).as_('total_revenue'),
+            cls.previous_revenue.sql_cast(Sum(
+                    Case((current, 0), else_=lines.revenue))
+                ).as_('previous_revenue'),
+            group_by=[key, lines.company, lines.channel])
+        return query
+
+    def get_currency(self, name):
+        return self.company.currency.id
+
+    def get_margin(self, name):
+        return self.revenue - self.cost
+
+    def get_ratio(self, name):
+        if name == 'margin_rate':
+            return ratio(self.margin, self.revenue)
+        elif name == 'share':
+            return ratio(self.revenue, self.total_revenue)
+        elif name == 'revenue_change' and self.previous_revenue:
+            return ratio(
+                self.revenue - self.previous_revenue, self.previous_revenue)
+
+    def get_document_domain(self):
+        from_date, to_date, _ = period()
+        return self.period_domain(from_date, to_date) + [
+            ('channel', '=', self.channel)]
+
+
+class ProductChannel(ChannelContributionMixin, ModelSQL, ModelView):
+    "Product Channel Contribution"
+    __name__ = 'omni.insights.product_channel'
+
+    product = fields.Many2One('product.product', "Product")
+
+    @classmethod
+    def _group_key(cls, lines):
+        return lines, lines.product, 'product'
+
+    def get_document_domain(self):
+        return super().get_document_domain() + [
+            ('product', '=', self.product.id)]
+
+
+class CategoryChannel(ChannelContributionMixin, ModelSQL, ModelView):
+    "Category Channel Contribution"
+    __name__ = 'omni.insights.category_channel'
+
+    category = fields.Many2One('product.category', "Category")
+
+    @classmethod
+    def _group_key(cls, lines):
+        pool = Pool()
+        Product = pool.get('product.product')
+        TemplateCategory = pool.get('product.template-product.category')
+        product = Product.__table__()
+        template_category = TemplateCategory.__table__()
+        from_item = (lines
+            .join(product, condition=lines.product == product.id)
+            .join(template_category,
+                condition=product.template == template_category.template))
+        return from_item, template_category.category, 'category'
+
+    def get_document_domain(self):
+        return super().get_document_domain() + [
+            ('product.template.categories', '=', self.category.id)]
+
+
+class StoreCapability(DrillDownMixin, ModelSQL, ModelView):
+    "Store Digital Capability"
+    __name__ = 'omni.insights.store'
+
+    company = fields.Many2One('company.company', "Company")
+    store = fields.Many2One('stock.location', "Store")
+    members_acquired = fields.Integer(
+        "Members Acquired", help="The members who joined at the store.")
+    members_bound = fields.Integer(
+        "Members Bound",
+        help="The store's members who bound the mini-program with WeChat.")
+    online_orders = fields.Integer(
+        "Online Orders",
+        help="The mall orders (delivery or pickup) of the store's members.")
+    pickups = fields.Integer(
+        "Pickups Handled",
+        help="The mall orders handed over at the store.")
+    endless_aisle_orders = fields.Integer(
+        "Endless-Aisle Orders",
+        help="The orders the store took for another location.")
+    coupons_redeemed = fields.Integer(
+        "Coupons Redeemed", help="The coupons used at the store.")
+    online_revenue = Monetary(
+        "Online Revenue Driven", currency='currency', digits='currency',
+        help="The revenue of the mall orders of the members who joined at "
+        "the store, wherever they are delivered or collected, plus the "
+        "revenue of the endless-aisle orders the store took.")
+    currency = fields.Function(
+        fields.Many2One('currency.currency', "Currency"), 'get_currency')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order = [('online_revenue', 'DESC'), ('id', 'ASC')]
+
+    @classmethod
+    def table_query(cls):
+        Location = Pool().get('stock.location')
+        context = Transaction().context
+        company = context.get('company')
+        from_date, to_date, _ = period()
+        events = Union(*cls._events(company, from_date, to_date), all_=True)
+        location = Location.__table__()
+        where = location.type == 'warehouse'
+        if context.get('store'):
+            where &= location.id == context['store']
+        return events.join(location,
+            condition=events.store == location.id).select(
+                events.store.as_('id'),
+                Literal(company).as_('company'),
+                events.store,
+                *(Sum(getattr(events, n)).as_(n)
+                    for n in cls._counters()),
+                cls.online_revenue.sql_cast(Sum(events.revenue)).as_(
+                    'online_revenue'),
+                where=where,
+                group_by=[events.store])
+
+    @classmethod
+    def _counters(cls):
+        return ['members_acquired', 'members_bound', 'online_orders',
+            'pickups', 'endless_aisle_orders', 'coupons_redeemed']
+
+    @classmethod
+    def _event(cls, query_from, store, where, counter=None, revenue=None):
+        "Return a select of store, the counters and revenue"
+        return query_from.select(
+            store.as_('store'),
+            *(Literal(int(n == counter)).as_(n) for n in cls._counters()),
+            (revenue if revenue is not None else Literal(0)).as_('revenue'),
+            where=where)
+
+    @classmethod
+    def _events(cls, company, from_date, to_date):
+        pool = Pool()
+        Identity = pool.get('party.wechat_identity')
+        Line = pool.get('omni.insights.line')
+        Party = pool.get('party.party')
+        Redemption = pool.get('sale.promotion.coupon.redemption')
+        Sale = pool.get('sale.sale')
+        start, end = day_start(from_date), day_start(
+            to_date + datetime.timedelta(days=1))
+        party = Party.__table__()
+        yield cls._event(party, party.member_join_store,
+            (party.member_joined_at >= start) & (party.member_joined_at < end),
+            'members_acquired')
+
+        identity = Identity.__table__()
+        party = Party.__table__()
+        bound = identity.select(
+            identity.party, Min(identity.create_date).as_('bound_at'),
+            group_by=[identity.party])
+        yield cls._event(
+            bound.join(party, condition=bound.party == party.id),
+            party.member_join_store,
+            (bound.bound_at >= start) & (bound.bound_at < end),
+            'members_bound')
+
+        sale = Sale.__table__()
+        party = Party.__table__()
+        channel = Line.sale_channel(sale)
+        dated = (sale.company == company) & sale.state.in_(SALE_STATES) & (
+            sale.sale_date >= from_date) & (sale.sale_date <= to_date)
+        yield cls._event(
+            sale.join(party, condition=sale.party == party.id),
+            party.member_join_store, dated & channel.in_(ONLINE_CHANNELS),
+            'online_orders')
+
+        sale = Sale.__table__()
+        yield cls._event(sale, sale.pickup_store,
+            (sale.company == company) & (sale.pickup_state == 'picked_up')
+            & (sale.pickup_handed_over_at >= start)
+            & (sale.pickup_handed_over_at < end),
+            'pickups')
+
+        sale = Sale.__table__()
+        yield cls._event(sale, sale.origin_store,
+            (sale.company == company) & sale.state.in_(SALE_STATES)
+            & (sale.sale_date >= from_date) & (sale.sale_date <= to_date)
+            & (sale.origin_store != Null),
+            'endless_aisle_orders')
+
+        redemption = Redemption.__table__()
+        yield cls._event(redemption, redemption.store,
+            (redemption.state == 'done') & (redemption.date >= start)
+            & (redemption.date < end),
+            'coupons_redeemed')
+
+        lines = Line.lines(company, from_date, to_date, filtered=False)
+        party = Party.__table__()
+        yield cls._event(
+            lines.join(party, 'LEFT', condition=lines.party == party.id),
+            Case((lines.channel == 'endless_aisle', lines.store),
+                else_=party.member_join_store),
+            lines.channel.in_(ONLINE_CHANNELS + ['endless_aisle']),
+            revenue=lines.revenue)
+
+    def get_currency(self, name):
+        return self.company.currency.id
+
+    def get_document_domain(self):
+        from_date, to_date, _ = period()
+        return self.period_domain(from_date, to_date) + [['OR', [
+                    ('channel', '=', 'endless_aisle'),
+                    ('store', '=', self.store.id),
+                    ], [
+                    ('channel', 'in', ONLINE_CHANNELS),
+                    ('party.member_join_store', '=', self.store.id),
+                    ]]]
+
+
+SEGMENTS = [
+    ('omnichannel', "Omnichannel"),
+    ('online_only', "Online Only"),
+    ('store_only', "Store Only"),
+    ]
+
+
+class MemberSegment(DrillDownMixin, ModelSQL, ModelView):
+    "Member Lifetime Value"
+    __name__ = 'omni.insights.member_segment'
+
+    company = fields.Many2One('company.company', "Company")
+    segment = fields.Selection(SEGMENTS, "Segment",
+        help="Omnichannel members bought in the mall and in a store over "
+        "the 12 months up to the context's last day, the others in one "
+        "of them only; the mall is delivery and pickup, the store is the "
+        "POS and the endless aisle.")
+    members = fields.Integer("Members")
+    spend = Monetary(
+        "Spend", currency='currency', digits='currency',
+        help="What the segment's members spent over the 12 months.")
+    orders = fields.Integer("Orders")
+    active_months = fields.Integer("Active Months")
+    retained = fields.Integer(
+        "Retained", help="The members who bought in at least two months.")
+    average_spend = fields.Function(Monetary(
+            "Average 12-Month Spend", currency='currency', digits='currency'),
+        'get_average')
+    average_orders = fields.Function(
+        fields.Float("Orders per Member", digits=(16, 2)), 'get_average')
+    frequency = fields.Function(fields.Float(
+            "Frequency", digits=(16, 2),
+            help="The average number of months with a purchase, of 12."),
+        'get_average')
+    retention = fields.Function(fields.Float(
+            "Retention", digits=(1, 4),
+            help="The share of members who bought in at least two "
+            "different months of the 12."),
+        'get_average')
+    uplift = fields.Function(fields.Float(
+            "Omnichannel Uplift", digits=(16, 2),
+            help="The average spend of the omnichannel members divided by "
+            "the average spend of the members who bought in one channel."),
+        'get_uplift')
+    currency = fields.Function(
+        fields.Many2One('currency.currency', "Currency"), 'get_currency')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order = [('id', 'ASC')]
+
+    @classmethod
+    def window(cls):
+        "Return the first and last day of the 12 months"
+        _, to_date, _ = period()
+        return to_date - relativedelta(years=1) + relativedelta(days=1), (
+            to_date)
+
+    @classmethod
+    def members_query(cls):
+        "Return a query of the members who bought, their figures and segment"
+        pool = Pool()
+        Line = pool.get('omni.insights.line')
+        Party = pool.get('party.party')
+        context = Transaction().context
+        start, end = cls.window()
+        lines = Line.lines(context.get('company'), start, end)
+        party = Party.__table__()
+
+        def bought_in(channels):
+            return Max(Case((lines.channel.in_(channels), 1), else_=0))
+        online, store = bought_in(ONLINE_CHANNELS), bought_in(STORE_CHANNELS)
+        return lines.join(party, condition=lines.party == party.id).select(
+            lines.party.as_('member'),
+            lines.company.as_('company'),
+            Case(((online == 1) & (store == 1), 'omnichannel'),
+                (online == 1, 'online_only'),
+                else_='store_only').as_('segment'),
+            Sum(lines.revenue).as_('spend'),
+            Count(lines.order, distinct=True).as_('orders'),
+            Count(DateTrunc('month', lines.date), distinct=True).as_(
+                'active_months'),
+            where=(party.member_number != Null)
+            & lines.channel.in_(ONLINE_CHANNELS + STORE_CHANNELS),
+            group_by=[lines.party, lines.company])
+
+    @classmethod
+    def table_query(cls):
+        members = cls.members_query()
+        return members.select(
+            Case(*((members.segment == s, i)
+                    for i, (s, _) in enumerate(SEGMENTS, 1))).as_('id'),
+            members.company,
+            members.segment,
+            Count(Literal('*')).as_('members'),
+            cls.spend.sql_cast(Sum(members.spend)).as_('spend'),
+            Sum(members.orders).as_('orders'),
+            Sum(members.active_months).as_('active_months'),
+            Sum(Case((members.active_months >= 2, 1), else_=0)).as_(
+                'retained'),
+            group_by=[members.segment, members.company])
+
+    def get_currency(self, name):
+        return self.company.currency.id
+
+    def get_average(self, name):
+        value = {
+            'average_spend': self.spend,
+            'average_orders': self.orders,
+            'frequency': self.active_months,
+            'retention': self.retained,
+            }[name]
+        if name == 'average_spend':
+            return self.currency.round(self.spend / self.members)
+        return ratio(value, self.members)
+
+    @classmethod
+    def get_uplift(cls, segments, name):
+        result = dict.fromkeys(map(int, segments))
+        single = [s for s in cls.search([])
+            if s.segment != 'omnichannel']
+        members = sum(s.members for s in single)
+        for segment in segments:
+            if segment.segment == 'omnichannel' and members:
+                result[segment.id] = ratio(
+                    segment.spend / segment.members,
+                    sum(s.spend for s in single) / members)
+        return result
+
+    def get_document_domain(self):
+        members = self.members_query()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*members.select(
+                members.member, where=members.segment == self.segment))
+        start, end = self.window()
+        return self.period_domain(start, end) + [
+            ('party', 'in', [m for m, in cursor])]
+
+
+class Inventory(ModelSQL, ModelView):
+    "Inventory Turnover"
+    __name__ = 'omni.insights.inventory'
+
+    company = fields.Many2One('company.company', "Company")
+    product = fields.Many2One('product.product', "Product")
+    location = fields.Many2One('stock.location', "Location")
+    quantity_sold = fields.Float(
+        "Quantity Sold", help="Sent from the location to customers.")
+    cost_of_sales = Monetary(
+        "Cost of Sales", currency='currency', digits='currency')
+    on_hand = fields.Float("On Hand")
+    stock_value = Monetary(
+        "Stock Value", currency='currency', digits='currency',
+        help="The quantity on hand at the cost price.")
+    days = fields.Integer("Days")
+    turnover = fields.Function(fields.Float(
+            "Turnover Rate", digits=(16, 2),
+            help="The cost of sales divided by the stock value."),
+        'get_figure')
+    days_of_inventory = fields.Function(fields.Float(
+            "Days of Inventory", digits=(16, 1),
+            help="How many days the quantity on hand lasts at the "
+            "period's rate of sale."),
+        'get_figure')
+    sell_through = fields.Function(fields.Float(
+            "Sell-Through", digits=(1, 4),
+            help="The quantity sold divided by the quantity sold and on "
+            "hand."),
+        'get_figure')
+    currency = fields.Function(
+        fields.Many2One('currency.currency', "Currency"), 'get_currency')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order = [('cost_of_sales', 'DESC'), ('id', 'ASC')]
+
+    @classmethod
+    def table_query(cls):
+        pool = Pool()
+        Availability = pool.get('stock.availability')
+        Location = pool.get('stock.location')
+        Move = pool.get('stock.move')
+        context = Transaction().context
+        company = context.get('company')
+        from_date, to_date, _ = period()
+        move = Move.__table__()
+        customer = Location.__table__()
+        availability = Availability.__table__()
+        costs = cost_prices(company)
+        sold = warehouses_of_locations()
+        held = warehouses_of_locations()
+        cost_price = Coalesce(costs.cost_price, 0)
+        moves = (move
+            .join(sold, condition=move.from_location == sold.location)
+            .join(customer, condition=move.to_location == customer.id)
+            .join(costs, 'LEFT', condition=move.product == costs.product)
+            .select(
+                move.product, sold.warehouse,
+                move.internal_quantity.as_('sold'),
+                (move.internal_quantity * Coalesce(move.cost_price,
+                        cost_price)).as_('cost'),
+                Literal(0).as_('on_hand'),
+                Literal(0).as_('value'),
+                where=(move.state == 'done') & (move.company == company)
+                & (customer.type == 'customer')
+                & (move.effective_date >= from_date)
+                & (move.effective_date <= to_date)))
+        stock = (availability
+            .join(held, condition=availability.location == held.location)
+            .join(costs, 'LEFT',
+                condition=availability.product == costs.product)
+            .select(
+                availability.product, held.warehouse,
+                Literal(0), Literal(0),
+                availability.on_hand,
+                availability.on_hand * cost_price))
+        events = Union(moves, stock, all_=True)
+        where = Literal(True)
+        if context.get('store'):
+            where &= events.warehouse == context['store']
+        return events.select(
+            (events.product * 1000003 + events.warehouse).as_('id'),
+            Literal(company).as_('company'),
+            events.product,
+            events.warehouse.as_('location'),
+            cls.quantity_sold.sql_cast(Sum(events.sold)).as_(
+                'quantity_sold'),
+            cls.cost_of_sales.sql_cast(Sum(events.cost)).as_(
+                'cost_of_sales'),
+            cls.on_hand.sql_cast(Sum(events.on_hand)).as_('on_hand'),
+            cls.stock_value.sql_cast(Sum(events.value)).as_('stock_value'),
+            Literal((to_date - from_date).days + 1).as_('days'),
+            where=where,
+            group_by=[events.product, events.warehouse])
+
+    def get_currency(self, name):
+        return self.company.currency.id
+
+    def get_figure(self, name):
+        if name == 'turnover':
+            return ratio(self.cost_of_sales, self.stock_value)
+        elif name == 'days_of_inventory' and self.quantity_sold:
+            return self.on_hand * self.days / self.quantity_sold
+        elif name == 'sell_through':
+            return ratio(
+                self.quantity_sold, self.quantity_sold + self.on_hand)
+
+    def get_move_domain(self):
+        from_date, to_date, _ = period()
+        return [
+            ('product', '=', self.product.id),
+            ('from_location', 'child_of', [self.location.id], 'parent'),
+            ('to_location.type', '=', 'customer'),
+            ('state', '=', 'done'),
+            ('effective_date', '>=', from_date),
+            ('effective_date', '<=', to_date),
+            ]
+
+
+class CouponRevenueMixin(DrillDownMixin):
+    __slots__ = ()
+
+    revenue = fields.Function(Monetary(
+            "Revenue", currency='currency', digits='currency',
+            help="The untaxed revenue of the orders that used the coupons."),
+        'get_revenue')
+    currency = fields.Function(
+        fields.Many2One('currency.currency', "Currency"), 'get_currency')
+
+    def _revenue_row(self):
+        return (self.coupon.id,)
+
+    @classmethod
+    def redeemed_orders(cls):
+        "Return a query of the coupon, store and origin of live redemptions"
+        pool = Pool()
+        Number = pool.get('sale.promotion.coupon.number')
+        Redemption = pool.get('sale.promotion.coupon.redemption')
+        redemption = Redemption.__table__()
+        number = Number.__table__()
+        return redemption.join(number,
+            condition=redemption.number == number.id).select(
+                number.coupon, redemption.store, redemption.origin,
+                where=(redemption.state == 'done')
+                & (redemption.origin != Null))
+
+    @classmethod
+    def get_revenue(cls, statistics, name):
+        pool = Pool()
+        Line = pool.get('omni.insights.line')
+        context = Transaction().context
+        result = dict.fromkeys(map(int, statistics), Decimal(0))
+        rows = {s._revenue_row(): s.id for s in statistics}
+        orders = cls.redeemed_orders()
+        lines = Line.lines(context.get('company'), filtered=False)
+        keys = [getattr(orders, c) for c in cls._revenue_columns()]
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*orders.join(lines,
+                condition=orders.origin == lines.order).select(
+                *keys, Sum(lines.revenue), group_by=keys))
+        for *key, revenue in cursor:
+            if tuple(key) in rows:
+                statistic = cls(rows[tuple(key)])
+                result[statistic.id] = statistic.currency.round(
+                    Decimal(str(revenue)))
+        return result
+
+    @classmethod
+    def _revenue_columns(cls):
+        return ['coupon']
+
+    def get_currency(self, name):
+        return self.coupon.currency.id if self.coupon.currency else None
+
+    def get_document_domain(self):
+        return [('order', 'in', [o for o, in self._redeemed_origins()])]
+
+    def _redeemed_origins(self):
+        orders = self.redeemed_orders()
+        cursor = Transaction().connection.cursor()
+        where = Literal(True)
+        for name, value in zip(
+                self._revenue_columns(), self._revenue_row(), strict=True):
+            where &= getattr(orders, name) == value
+        cursor.execute(*orders.select(orders.origin, where=where))
+        return cursor
+
+
+class CouponStatistic(CouponRevenueMixin, metaclass=PoolMeta):
+    __name__ = 'sale.promotion.coupon.statistic'
+
+
+class CouponStoreStatistic(CouponRevenueMixin, metaclass=PoolMeta):
+    __name__ = 'sale.promotion.coupon.statistic.store'
+
+    @classmethod
+    def _revenue_columns(cls):
+        return ['coupon', 'store']
+
+    def _revenue_row(self):
+        return (self.coupon.id, self.store.id if self.store else None)
+
+
+class OpenDocuments(Wizard):
+    "Open the Documents behind a Report"
+    __name__ = 'omni.insights.open_documents'
+
+    start = StateTransition()
+    lines = StateAction('omni_insights.act_line')
+    moves = StateAction('stock.act_move_form')
+
+    def transition_start(self):
+        if self.model.__name__ == 'omni.insights.inventory':
+            return 'moves'
+        return 'lines'
+
+    def _open(self, action, domains):
+        encoder = PYSONEncoder()
+        action['pyson_domain'] = encoder.encode(['OR'] + domains)
+        action['pyson_context'] = encoder.encode(
+            {'company': Transaction().context.get('company')})
+        return action, {}
+
+    def do_lines(self, action):
+        return self._open(
+            action, [r.get_document_domain() for r in self.records])
+
+    def do_moves(self, action):
+        return self._open(
+            action, [r.get_move_domain() for r in self.records])
