@@ -633,7 +633,10 @@ def setup_loyal_member(config, warehouses, products, coupon):
         payment.execute('pay')
 
     if not MallSale.find([('party', '=', member.id)]):
-        order = MallSale(party=member, warehouse=warehouses['CW'])
+        shop, = Model.get('web.shop', config=config).find(
+            [('name', '=', SHOP)])
+        order = MallSale(
+            party=member, warehouse=warehouses['CW'], web_shop=shop)
         for code, quantity in LOYAL_MALL_SALE:
             line = order.lines.new()
             line.product = products[code]

@@ -17,7 +17,11 @@ from trytond import config
 from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool
-from trytond.tests.test_tryton import activate_module, with_transaction
+from trytond.tests.test_tryton import (
+    activate_module,
+    drop_db,
+    with_transaction,
+)
 from trytond.transaction import Transaction
 
 from trytond.modules.company.tests import create_company
@@ -47,7 +51,9 @@ class WeChatTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        activate_module('omni_miniprogram')
+        # The whole stack, whose cached database every test case shares
+        drop_db()
+        activate_module('omni_insights')
         guard = patch('socket.getaddrinfo', local_only)
         guard.start()
         cls.addClassCleanup(guard.stop)
