@@ -587,3 +587,21 @@ class CheckoutTestCase(MallTestMixin, RouteTestCase):
             self.assertEqual([i.state for i in sale.invoices], ['paid'])
             self.assertEqual(sale.origin_store.id, self.store_ids[0])
         self.read(check)
+
+    def test_prepay_refused(self):
+        "WeChat Pay refusing the prepay leaves no order and no hold"
+        self.fake.openids.discard('o-other')
+        before = self.figures(1)
+        count = self.read(lambda pool: pool.get('sale.sale').search_count([]))
+        response = self.order({
+                'items': [{'product': self.tea_id, 'quantity': 1}],
+                'fulfilment': 'pickup', 'store': self.store_ids[1]},
+            token=self.other_token)
+        self.assertEqual(response.status_code, 502)
+        self.assertEqual(
+            check_response(response, '/orders', 'post')['code'],
+            'wechat_unavailable')
+        self.assertEqual(self.figures(1), before)
+        self.assertEqual(
+            self.read(lambda pool: pool.get('sale.sale').search_count([])),
+            count)
