@@ -9,6 +9,8 @@ MODULES := omni_inventory_bridge omni_member_hub omni_o2o_pickup \
 DB ?=
 DB_NAME ?= omni
 SAO := web/node_modules/tryton-sao
+DASHBOARD := addons/omni_insights
+CHART_JS := $(DASHBOARD)/static/vendor/chart.umd.min.js
 
 export TRYTOND_CONFIG := $(CURDIR)/trytond.conf
 export TRYTOND_DATABASE__PATH := $(CURDIR)/var/db
@@ -23,7 +25,7 @@ run: deps
 	$(BIN)/python tools/omni_db.py --database $(DB_NAME)
 	exec $(BIN)/trytond -c trytond.conf -d $(DB_NAME)
 
-deps: $(VENV)/.installed var/www/index.html
+deps: $(VENV)/.installed var/www/index.html $(CHART_JS)
 
 $(VENV)/.installed: requirements.txt $(wildcard addons/*/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +43,14 @@ var/www/index.html: $(SAO)/index.html
 	for f in index.html dist images locale sounds; do \
 		ln -sfn ../../$(SAO)/$$f var/www/$$f; done
 	ln -sfn ../../web/node_modules var/www/node_modules
+
+# The owner's dashboard serves Chart.js from its static folder, copied
+# from the package of its lock (not committed).
+$(CHART_JS): $(DASHBOARD)/dashboard_web/package.json \
+		$(DASHBOARD)/dashboard_web/package-lock.json
+	cd $(DASHBOARD)/dashboard_web && npm ci --no-audit --no-fund
+	mkdir -p $(@D)
+	cp $(DASHBOARD)/dashboard_web/node_modules/chart.js/dist/chart.umd.min.js $@
 
 # The mini-program's jest and test libraries, from its lock.
 miniprogram/node_modules/.installed: miniprogram/package.json miniprogram/package-lock.json

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the tests need, when they are missing:
-# PostgreSQL 15 (server and client), headless Chromium and its driver.
+# PostgreSQL 15 (server and client), headless Chromium and its driver and a
+# Chinese font.
 set -euo pipefail
 
 missing=()
@@ -8,6 +9,8 @@ missing=()
 command -v pg_dump >/dev/null || missing+=(postgresql-client-15)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
+# A Chinese font, for the dashboard's screenshots
+fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-wqy-microhei)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then

@@ -1,0 +1,352 @@
+# This file is part of Omni Retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""The owner's phone dashboard: a page and its static files served by the
+module, and a JSON route of its figures for a Tryton session.
+
+The page logs in with common.db.login and sends the session in the
+Authorization header as sao does. The owner sees every store, a store
+manager only the warehouse of his preferences."""
+import datetime
+import json
+from collections import defaultdict
+from functools import wraps
+from http import HTTPStatus
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sql.aggregate import Sum
+from trytond import security
+from trytond.model import Model
+from trytond.pool import Pool
+from trytond.protocols.wrappers import Response, with_pool, with_transaction
+from trytond.transaction import Transaction
+from trytond.wsgi import app
+from werkzeug.utils import send_from_directory
+
+DASHBOARD_PREFIX = '/<database_name>/omni/dashboard'
+STATIC = Path(__file__).parent / 'static'
+OPEN_RESERVATIONS = ['held', 'confirmed']
+WAITING_PICKUPS = ['paid', 'ready']
+REPORT_DAYS = 30
+TOP = 8
+
+
+def amount(value):
+    return round(float(value or 0), 2)
+
+
+class Dashboard(Model):
+    "Owner Dashboard"
+    __name__ = 'omni.insights.dashboard'
+
+    @classmethod
+    def stores(cls):
+        """Return the warehouses the user may see: all for the owner, the
+        warehouse of his preferences for a store manager, else none"""
+        pool = Pool()
+        Location = pool.get('stock.location')
+        ModelData = pool.get('ir.model.data')
+        User = pool.get('res.user')
+        groups = User.get_groups()
+        if ModelData.get_id('omni_insights', 'group_owner') in groups:
+            return Location.search(
+                [('type', '=', 'warehouse')], order=[('code', 'ASC')])
+        user = User(Transaction().user)
+        if (ModelData.get_id('omni_inventory_bridge', 'group_store_manager')
+                in groups and user.warehouse):
+            return [user.warehouse]
+        return []
+
+    @classmethod
+    def periods(cls, company):
+        "Return today, the Monday of this week and their start in UTC"
+        Date = Pool().get('ir.date')
+        today = Date.today()
+        monday = today - datetime.timedelta(days=today.weekday())
+        zone = ZoneInfo(company.timezone or 'UTC')
+
+        def start(date):
+            return datetime.datetime.combine(date, datetime.time(),
+                tzinfo=zone).astimezone(datetime.UTC).replace(
+                    tzinfo=None)
+        return {
+            'today': (today, today, start(today)),
+            'week': (monday, today, start(monday)),
+            }
+
+    @classmethod
+    def figures(cls, company, stores, store=None):
+        """Return the KPIs of today and this week and the five reports over
+        the last 30 days, of the store or of every store"""
+        periods = cls.periods(company)
+        today = periods['today'][0]
+        warehouses = [store] if store else stores
+        with Transaction().set_context(company=company.id,
+                store=store.id if store else None,
+                from_date=today - datetime.timedelta(days=REPORT_DAYS - 1),
+                to_date=today):
+            return {
+                'today': today.isoformat(),
+                'week_start': periods['week'][0].isoformat(),
+                'currency': company.currency.code,
+                'store': store.id if store else None,
+                'stores': [{'id': s.id, 'name': s.rec_name} for s in stores],
+                'channels': cls.selection(
+                    'omni.insights.line', 'channel'),
+                'sales': {k: cls.sales(company, *p[:2])
+                    for k, p in periods.items()},
+                'reservations': cls.reservations(warehouses, periods),
+                'low_stock': cls.low_stock(company, warehouses),
+                'pickups': cls.pickups(company, store),
+                'coupons': cls.coupons(company, store, periods),
+                'charts': {
+                    'product_channel': cls.channel_chart(
+                        'omni.insights.product_channel', 'product'),
+                    'category_channel': cls.channel_chart(
+                        'omni.insights.category_channel', 'category'),
+                    'store': cls.store_chart(),
+                    'member_segment': cls.member_segment_chart(),
+                    'inventory': cls.inventory_chart(),
+                    },
+                }
+
+    @classmethod
+    def selection(cls, model, field):
+        "Return the translated selection of the field as a dictionary"
+        Model = Pool().get(model)
+        return dict(
+            Model.fields_get([field])[field]['selection'])
+
+    @classmethod
+    def sales(cls, company, from_date, to_date):
+        "Return the revenue per channel and its total"
+        Line = Pool().get('omni.insights.line')
+        lines = Line.lines(company.id, from_date, to_date)
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*lines.select(
+                lines.channel, Sum(lines.revenue),
+                group_by=[lines.channel]))
+        channels = {c: amount(r) for c, r in cursor}
+        return {
+            'total': amount(sum(channels.values())),
+            'channels': channels,
+            }
+
+    @classmethod
+    def reservations(cls, warehouses, periods):
+        "Return the open reservations and those made today and this week"
+        Reservation = Pool().get('stock.reservation')
+        domain = [('location', 'child_of',
+                [w.id for w in warehouses], 'parent')]
+        result = {
+            'open': Reservation.search_count(
+                domain + [('state', 'in', OPEN_RESERVATIONS)]),
+            }
+        for name, (_, _, start) in periods.items():
+            result[name] = Reservation.search_count(
+                domain + [('create_date', '>=', start)])
+        return result
+
+    @classmethod
+    def low_stock(cls, company, warehouses):
+        """Return the products whose available quantity is at most the
+        minimum of their order point, or with an open replenishment
+        suggestion of low cover, per store"""
+        pool = Pool()
+        Availability = pool.get('stock.availability')
+        OrderPoint = pool.get('stock.order_point')
+        Suggestion = pool.get('stock.replenishment.suggestion')
+        warehouse_ids = [w.id for w in warehouses]
+        # A purchase order point is at a warehouse, an internal one at a
+        # storage location
+        points = OrderPoint.search([
+                ('company', '=', company.id),
+                ('min_quantity', '!=', None),
+                ('location', 'child_of', warehouse_ids, 'parent'),
+                ])
+        figures = Availability.get(
+            {p.product for p in points}, {p.location for p in points})
+        low = {}
+        for point in points:
+            place = point.location
+            available = figures[(point.product.id, place.id)][2]
+            if available <= point.min_quantity:
+                warehouse = place if place.type == 'warehouse' else (
+                    place.warehouse)
+                low[(point.product, warehouse)] = available
+        suggestions = Suggestion.search([
+                ('company', '=', company.id),
+                ('state', '=', 'open'),
+                ('low_cover', '=', True),
+                ('warehouse', 'in', warehouse_ids),
+                ])
+        for suggestion in suggestions:
+            low.setdefault(
+                (suggestion.product, suggestion.warehouse),
+                suggestion.available)
+        items = sorted(low.items(),
+            key=lambda i: (i[1], i[0][0].rec_name, i[0][1].rec_name))
+        return {
+            'count': len(items),
+            'items': [{
+                    'product': p.rec_name,
+                    'store': w.rec_name,
+                    'available': a,
+                    } for (p, w), a in items],
+            }
+
+    @classmethod
+    def pickups(cls, company, store):
+        "Return the paid and ready pickup orders waiting at the store"
+        Sale = Pool().get('sale.sale')
+        domain = [('company', '=', company.id)]
+        if store:
+            domain.append(('pickup_store', '=', store.id))
+        result = {s: Sale.search_count(domain + [('pickup_state', '=', s)])
+            for s in WAITING_PICKUPS}
+        result['total'] = sum(result.values())
+        return result
+
+    @classmethod
+    def coupons(cls, company, store, periods):
+        """Return the coupons issued and redeemed over the campaigns, their
+        redemption rate and the redemptions of today and this week"""
+        pool = Pool()
+        Redemption = pool.get('sale.promotion.coupon.redemption')
+        if store:
+            Statistic = pool.get('sale.promotion.coupon.statistic.store')
+            domain = [('store', '=', store.id)]
+        else:
+            Statistic = pool.get('sale.promotion.coupon.statistic')
+            domain = []
+        statistics = Statistic.search(
+            domain + [('company', '=', company.id)])
+        issued = sum(s.issued or 0 for s in statistics)
+        redeemed = sum(s.redeemed or 0 for s in statistics)
+        result = {
+            'issued': issued,
+            'redeemed': redeemed,
+            'rate': round(redeemed / issued, 4) if issued else None,
+            }
+        for name, (_, _, start) in periods.items():
+            result[name] = Redemption.search_count(
+                domain + [('state', '=', 'done'), ('date', '>=', start)])
+        return result
+
+    @classmethod
+    def channel_chart(cls, model, key):
+        """Return the revenue of the top products or categories stacked by
+        channel"""
+        Report = Pool().get(model)
+        revenues = defaultdict(dict)
+        for row in Report.search([('revenue', '!=', 0)]):
+            revenues[getattr(row, key).rec_name][row.channel] = amount(
+                row.revenue)
+        labels = sorted(revenues,
+            key=lambda n: (-sum(revenues[n].values()), n))[:TOP]
+        channels = sorted({c for n in labels for c in revenues[n]})
+        return {
+            'labels': labels,
+            'series': {c: [revenues[n].get(c, 0) for n in labels]
+                for c in channels},
+            }
+
+    @classmethod
+    def store_chart(cls):
+        "Return the digital figures of each store"
+        Report = Pool().get('omni.insights.store')
+        rows = Report.search([])
+        return {
+            'labels': [r.store.rec_name for r in rows],
+            'series': {n: [getattr(r, n) or 0 for r in rows]
+                for n in Report._counters()},
+            'online_revenue': [amount(r.online_revenue) for r in rows],
+            }
+
+    @classmethod
+    def member_segment_chart(cls):
+        "Return the members and average spend of each segment"
+        Report = Pool().get('omni.insights.member_segment')
+        segments = cls.selection('omni.insights.member_segment', 'segment')
+        rows = Report.search([])
+        return {
+            'labels': [segments[r.segment] for r in rows],
+            'members': [r.members for r in rows],
+            'average_spend': [amount(r.average_spend) for r in rows],
+            }
+
+    @classmethod
+    def inventory_chart(cls):
+        "Return the stock value and cost of sales of the top products"
+        Report = Pool().get('omni.insights.inventory')
+        values = defaultdict(lambda: [0, 0])
+        for row in Report.search([]):
+            value = values[row.product.rec_name]
+            value[0] += amount(row.stock_value)
+            value[1] += amount(row.cost_of_sales)
+        labels = sorted(values, key=lambda n: (-values[n][0], n))[:TOP]
+        return {
+            'labels': labels,
+            'stock_value': [round(values[n][0], 2) for n in labels],
+            'cost_of_sales': [round(values[n][1], 2) for n in labels],
+            }
+
+
+def json_response(data, status=HTTPStatus.OK):
+    return Response(
+        json.dumps(data, ensure_ascii=False, separators=(',', ':')),
+        status=int(status), content_type='application/json; charset=utf-8')
+
+
+def session_required(func):
+    "Answer 401 unless the request carries a valid Tryton session"
+    @wraps(func)
+    def wrapper(request, pool, *args, **kwargs):
+        session = request.session
+        if not session or not security.check(
+                pool.database_name, session.userid, session.token,
+                context={'_request': request.context}):
+            return json_response(
+                {'code': 'unauthorized'}, HTTPStatus.UNAUTHORIZED)
+        return func(request, pool, *args, **kwargs)
+    return wrapper
+
+
+@app.route(DASHBOARD_PREFIX + '/', methods=['GET'])
+def page(request, database_name):
+    return send_from_directory(STATIC, 'index.html', request.environ)
+
+
+@app.route(DASHBOARD_PREFIX + '/static/<path:filename>', methods=['GET'])
+def static(request, database_name, filename):
+    return send_from_directory(STATIC, filename, request.environ)
+
+
+@app.route(DASHBOARD_PREFIX + '/data', methods=['GET'])
+@with_pool
+@session_required
+@with_transaction(user='request', readonly=True)
+def data(request, pool):
+    "Answer the figures of the store argument, or of every allowed store"
+    Dashboard = pool.get('omni.insights.dashboard')
+    User = pool.get('res.user')
+    user = User(Transaction().user)
+    if not user.company:
+        return json_response({'code': 'no_company'}, HTTPStatus.FORBIDDEN)
+    language = user.language.code if user.language else 'zh_CN'
+    with Transaction().set_context(
+            company=user.company.id, language=language):
+        stores = Dashboard.stores()
+        if not stores:
+            return json_response({'code': 'forbidden'}, HTTPStatus.FORBIDDEN)
+        store_id = request.args.get('store', type=int)
+        if store_id is None and len(stores) == 1:
+            store_id = stores[0].id
+        store = None
+        if store_id is not None:
+            store = {s.id: s for s in stores}.get(store_id)
+            if store is None:
+                return json_response(
+                    {'code': 'forbidden'}, HTTPStatus.FORBIDDEN)
+        return json_response(
+            Dashboard.figures(user.company, stores, store))
