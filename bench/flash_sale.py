@@ -5,20 +5,30 @@
 
 The anchor is raw psycopg doing the atomic conditional UPDATE that DESIGN.md
 recommends; then the same load goes through Reservation.hold, each attempt
-in its own Tryton transaction. Both runs print the sell-out rate (units
-reserved per second until none is left), the latency of successful buyers,
-oversell and errors, and the ratio of the rates.
+in its own Tryton transaction; then through the mall API: trytond served by
+gunicorn, each client thread a member posting pickup orders of 1 unit until
+it is told the product is out of stock. Each run prints the sell-out rate
+(units reserved per second until none is left), the latency of successful
+buyers, oversell and errors, and the ratio of the rates to the anchor.
 
 Usage: bench/flash_sale.py postgresql://user@host:port/ [--threads 32]
-    [--attempts 5000] [--units 1000]
+    [--attempts 5000] [--units 1000] [--legs raw,hold,http]
+    [--workers 2] [--worker-class gthread] [--worker-threads 4]
 """
 import argparse
 import os
+import secrets
+import socket
 import statistics
+import subprocess
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+LEGS = ['raw', 'hold', 'http']
 
 
 def parse_args():
@@ -28,6 +38,14 @@ def parse_args():
     parser.add_argument('--attempts', type=int, default=5000)
     parser.add_argument('--units', type=int, default=1000)
     parser.add_argument('--database', default='bench_flash_sale')
+    parser.add_argument('--legs', default=','.join(LEGS),
+        help="the loads to run after the raw anchor: hold, http")
+    parser.add_argument('--workers', type=int, default=2,
+        help="gunicorn worker processes of the HTTP path")
+    parser.add_argument('--worker-class', default='gthread',
+        choices=['sync', 'gthread'])
+    parser.add_argument('--worker-threads', type=int, default=4,
+        help="threads of each gthread worker")
     return parser.parse_args()
 
 
@@ -43,13 +61,14 @@ class Run:
         self.began = self.sold_out = None
 
     def attempt(self, func):
+        "Return whether func sold, None on an error"
         start = time.monotonic()
         try:
             sold = func()
         except Exception as exception:
             with self.lock:
                 self.errors.append(repr(exception))
-            return
+            return None
         end = time.monotonic()
         with self.lock:
             if sold:
@@ -57,12 +76,24 @@ class Run:
                 self.sold_out = max(self.sold_out or end, end)
             else:
                 self.refused += 1
+        return sold
 
     def load(self, func, threads, attempts):
         self.began = time.monotonic()
         with ThreadPoolExecutor(threads) as executor:
             for _ in executor.map(
                     lambda _: self.attempt(func), range(attempts)):
+                pass
+
+    def load_until_sold_out(self, func, threads, max_errors=100):
+        "Each thread attempts again until it is refused"
+        def buyer(_):
+            while (self.attempt(func) is not False
+                    and len(self.errors) < max_errors):
+                pass
+        self.began = time.monotonic()
+        with ThreadPoolExecutor(threads) as executor:
+            for _ in executor.map(buyer, range(threads)):
                 pass
 
     @property
@@ -76,7 +107,7 @@ class Run:
         p50 = statistics.median(latencies) if latencies else 0
         p95 = latencies[int(len(latencies) * 0.95) - 1] if latencies else 0
         print(f"{self.name}: {len(latencies)} sold of {units} units, "
-            f"{self.rate:.0f}/s sell-out rate, "
+            f"{self.rate:.3g}/s sell-out rate, "
             f"p50 {p50 * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms, "
             f"{self.refused} refused, oversell {max(reserved - units, 0)}, "
             f"{len(self.errors)} errors")
@@ -126,7 +157,8 @@ def tryton_setup(args):
         create_stock,
         create_tea_company,
     )
-    activate_module('omni_inventory_bridge')
+    # The whole stack, whose API the HTTP path serves
+    activate_module('omni_insights')
     context = create_tea_company()
     product, locations = create_stock(
         context, "老班章", {"Flash Sale": args.units})
@@ -167,8 +199,141 @@ def tryton_path(args, context, product, location):
     return run
 
 
+def http_setup(args, context, fake):
+    """Create a mini-program shop of the fake WeChat that sells the hot
+    product from one store, and a member with a session per client; return
+    the shop, product and store ids and the tokens"""
+    from trytond.pool import Pool
+
+    from trytond.modules.omni_inventory_bridge.tests.tools import run
+    from trytond.modules.omni_miniprogram.tests.tools import (
+        create_accounting,
+        create_store,
+        create_teas,
+        put_stock,
+    )
+
+    def setup():
+        pool = Pool()
+        Category = pool.get('product.category')
+        Company = pool.get('company.company')
+        Party = pool.get('party.party')
+        Session = pool.get('web.shop.mp_session')
+        Shop = pool.get('web.shop')
+        category = Category(name="普洱")
+        category.save()
+        product, = create_teas(["2008 易武 闪购"], category)
+        create_accounting(Company(context['company']), [product])
+        store = create_store('FS', '30.2420', '120.1600')
+        put_stock(product, store, args.units)
+        shop = Shop(name="Flash Mall", wechat_notify_url='http://127.0.0.1',
+            warehouses=[store], products=[product], categories=[category],
+            **fake.shop_values())
+        shop.save()
+        tokens = []
+        for i in range(args.threads):
+            openid = 'o-bench-%s' % i
+            fake.openids.add(openid)
+            member = Party.register_member(
+                '1390000%04d' % i, "Buyer %s" % i, 'mall')
+            tokens.append(Session.open(shop, openid, member=member)[1])
+        return shop.id, product.id, store.id, tokens
+    return run(context, setup)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(uri, args, fake):
+    "Serve trytond with gunicorn; return the process and its URL"
+    import requests
+    port = free_port()
+    env = dict(os.environ,
+        TRYTOND_DATABASE_URI=uri,
+        TRYTOND_DATABASE_NAMES=args.database,
+        TRYTOND_DATABASE__MAXCONN=str(2 * args.worker_threads + 8),
+        TRYTOND_OMNI__WECHAT_API_URL=fake.url,
+        TRYTOND_OMNI__WECHATPAY_API_URL=fake.url)
+    command = [str(BIN / 'gunicorn'), '--bind', '127.0.0.1:%s' % port,
+        '--workers', str(args.workers),
+        '--worker-class', args.worker_class,
+        '--log-level', 'warning']
+    if args.worker_class == 'gthread':
+        command += ['--threads', str(args.worker_threads)]
+    process = subprocess.Popen(command + ['trytond.application:app'], env=env)
+    url = 'http://127.0.0.1:%s' % port
+    health = '%s/%s/omni/v1/health' % (url, args.database)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if requests.get(health, timeout=60).status_code == 200:
+                return process, url
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    process.terminate()
+    process.wait(30)
+    raise RuntimeError("gunicorn did not answer")
+
+
+def http_path(uri, args, context, fake, setup):
+    """Order through the mall API until sold out, each client thread a
+    member with its own session"""
+    import requests
+    from trytond.pool import Pool
+    from trytond.tests.test_tryton import DB_NAME
+    from trytond.transaction import Transaction
+
+    shop_id, product, store, tokens = setup
+    process, url = start_gunicorn(uri, args, fake)
+    orders = '%s/%s/omni/mp/v1/orders' % (url, args.database)
+    cart = {
+        'items': [{'product': product, 'quantity': 1}],
+        'fulfilment': 'pickup', 'store': store}
+    local = threading.local()
+    next_token = iter(tokens).__next__
+
+    def order():
+        if not hasattr(local, 'session'):
+            local.session = requests.Session()
+            local.session.headers['Authorization'] = 'Bearer ' + next_token()
+        response = local.session.post(orders, json=cart, timeout=600,
+            headers={'Idempotency-Key': secrets.token_hex(8)})
+        if response.status_code == 201:
+            return True
+        if (response.status_code == 409
+                and response.json()['code'] == 'out_of_stock'):
+            return False
+        raise RuntimeError(
+            '%s %s' % (response.status_code, response.text[:200]))
+
+    workers = '%s %s' % (args.workers, args.worker_class)
+    if args.worker_class == 'gthread':
+        workers += ' x %s threads' % args.worker_threads
+    run = Run("HTTP POST /orders (gunicorn %s)" % workers)
+    try:
+        run.load_until_sold_out(order, args.threads)
+    finally:
+        process.terminate()
+        process.wait(30)
+    with Transaction().start(DB_NAME, 0, context=context):
+        pool = Pool()
+        Availability = pool.get('stock.availability')
+        Sale = pool.get('sale.sale')
+        (_, reserved, _), = Availability.get([product], [store]).values()
+        drifts = Availability.reconcile()
+        sales = Sale.search_count([('web_shop', '=', shop_id)])
+    run.report(args.units, int(reserved))
+    print(f"    {sales} orders, reconcile: {len(drifts)} drifts")
+    return run
+
+
 def main():
     args = parse_args()
+    legs = args.legs.split(',')
     uri = args.uri if args.uri.endswith('/') else args.uri + '/'
     os.environ['TRYTOND_DATABASE_URI'] = uri
     os.environ['DB_NAME'] = args.database
@@ -177,17 +342,27 @@ def main():
     os.environ.pop('TRYTOND_CONFIG', None)
     from trytond.tests.test_tryton import drop_db
 
-    setup = tryton_setup(args)
+    from trytond.modules.omni_miniprogram.tests.fake_wechat import FakeWeChat
+
+    context, product, location = tryton_setup(args)
     print(f"{args.threads} threads, {args.attempts} attempts of 1 unit, "
         f"{args.units} units, {os.cpu_count()} CPUs")
+    runs = []
     try:
-        anchor = raw_anchor(uri, args)
-        ours = tryton_path(args, *setup)
+        with FakeWeChat() as fake:
+            if 'http' in legs:
+                setup = http_setup(args, context, fake)
+            anchor = raw_anchor(uri, args)
+            if 'hold' in legs:
+                runs.append(tryton_path(args, context, product, location))
+            if 'http' in legs:
+                runs.append(http_path(uri, args, context, fake, setup))
     finally:
         drop_db()
-    print(f"ratio (Reservation.hold / raw psycopg): "
-        f"{ours.rate / anchor.rate:.2f}")
-    return 0 if not (ours.errors or anchor.errors) else 1
+    for run in runs:
+        print(f"ratio ({run.name} / raw psycopg): "
+            f"{run.rate / anchor.rate:.3f}")
+    return 0 if not any(r.errors for r in [anchor, *runs]) else 1
 
 
 if __name__ == '__main__':

@@ -242,6 +242,13 @@ class FakeWeChat:
     def token_requests(self):
         return [r for r in self.requests if r.path == '/cgi-bin/token']
 
+    def out_trade_no(self, payment):
+        "The order number of the wx.requestPayment parameters"
+        prepay_id = payment['package'].split('=', 1)[1]
+        out_trade_no, = [
+            o for o, v in self.orders.items() if v['prepay_id'] == prepay_id]
+        return out_trade_no
+
     # What WeChat Pay does on its side ---------------------------------
     def pay(self, out_trade_no, deliver=True, timestamp=None):
         """The payer pays the order: it becomes SUCCESS and the

@@ -13,8 +13,6 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, RouteTestCase
 from trytond.transaction import Transaction, TransactionError
 
-from trytond.modules.account.tests import create_chart, get_fiscalyear
-from trytond.modules.account_invoice.tests import set_invoice_sequences
 from trytond.modules.company.tests import set_company
 from trytond.modules.omni_inventory_bridge.tests.tools import run
 from trytond.modules.omni_miniprogram.tests.fake_wechat import (
@@ -23,6 +21,7 @@ from trytond.modules.omni_miniprogram.tests.fake_wechat import (
 from trytond.modules.omni_miniprogram.tests.tools import (
     MallTestMixin,
     check_response,
+    create_mall,
 )
 
 
@@ -54,66 +53,11 @@ class CheckoutTestCase(MallTestMixin, RouteTestCase):
     def setUpMall(cls, company):
         "Accounts, a WeChat Pay method, points, a gold tier and a coupon"
         pool = Pool()
-        Account = pool.get('account.account')
-        Category = pool.get('product.category')
-        Coupon = pool.get('sale.promotion.coupon')
-        Journal = pool.get('account.journal')
-        MemberConfiguration = pool.get('member.configuration')
-        Method = pool.get('account.invoice.payment.method')
         Party = pool.get('party.party')
         Product = pool.get('product.product')
-        Promotion = pool.get('sale.promotion')
-        Rule = pool.get('member.points.rule')
-        SaleConfiguration = pool.get('sale.configuration')
         Shop = pool.get('web.shop')
-        Template = pool.get('product.template')
-        Tier = pool.get('member.tier')
-        Entry = pool.get('member.points.entry')
-        create_chart(company)
-        fiscalyear = set_invoice_sequences(get_fiscalyear(company))
-        fiscalyear.save()
-        fiscalyear.create_period([fiscalyear])
-        revenue, receivable = [Account.search([
-                    ('type.' + kind, '=', True),
-                    ('closed', '!=', True),
-                    ], limit=1)[0] for kind in ['revenue', 'receivable']]
-        cash, = Account.search([('code', '=', '1.1.1')], limit=1)
-        Party.write(Party.search([]), {
-                'account_receivable': receivable.id})
-        category, = Category.create([{
-                    'name': "Tea", 'accounting': True,
-                    'account_revenue': revenue.id}])
-        tea = Product(cls.tea_id)
-        Template.write([tea.template], {
-                'account_category': category.id,
-                'list_price': Decimal(300)})
-        journal, = Journal.search([('type', '=', 'cash')], limit=1)
-        method, = Method.create([{
-                    'name': "微信支付", 'journal': journal.id,
-                    'credit_account': cash.id, 'debit_account': cash.id}])
-        SaleConfiguration.write([SaleConfiguration(1)], {
-                'pickup_payment_method': method.id})
-        unit = pool.get('ir.model.data').get_id('product', 'uom_unit')
-        points_product, = Template.create([{
-                    'name': "积分抵扣", 'type': 'service',
-                    'default_uom': unit, 'salable': True, 'sale_uom': unit,
-                    'account_category': category.id,
-                    'products': [('create', [{}])]}])
-        MemberConfiguration.write([MemberConfiguration(1)], {
-                'points_product': points_product.products[0].id})
-        Rule.create([{'channel': 'mall', 'points_per_yuan': Decimal(1)}])
-        Tier.create([{
-                    'name': "金卡", 'threshold': 0, 'discount': 5,
-                    'points_multiplier': 1}])
-        member = Party(cls.member_id)
-        Tier.update_members([member])
-        Entry.adjust(member, 2000, "Welcome")
-        promotion, = Promotion.create([{
-                    'name': "满100减20", 'formula': 'unit_price',
-                    'amount': 100, 'currency': company.currency.id}])
-        cls.coupon_id = Coupon.create([{
-                    'promotion': promotion.id, 'discount_amount': 20,
-                    'limit_per_member': 0}])[0].id
+        cls.coupon_id = create_mall(
+            company, [Product(cls.tea_id)], Party(cls.member_id)).id
         Shop.write([Shop(cls.shop_id)], {
                 'wechat_notify_url': 'https://mall.example.com',
                 'wechat_template_pickup_ready': 'tpl-ready'})
@@ -188,9 +132,7 @@ class CheckoutTestCase(MallTestMixin, RouteTestCase):
                 self.fake.merchant_key.public_key(), message,
                 payment['paySign']))
 
-        out_trade_no, = [
-            o for o, v in self.fake.orders.items()
-            if v['prepay_id'] == payment['package'].split('=')[1]]
+        out_trade_no = self.fake.out_trade_no(payment)
         self.assertEqual(
             self.fake.orders[out_trade_no]['amount']['total'], 22650)
         notification = self.fake.pay(out_trade_no, deliver=False)
@@ -220,18 +162,11 @@ class CheckoutTestCase(MallTestMixin, RouteTestCase):
         response = self.order(cart)
         data = check_response(response, '/orders', 'post')
         self.assertEqual(response.status_code, 201, data)
-        out_trade_no = self.out_trade_no(data['payment'])
+        out_trade_no = self.fake.out_trade_no(data['payment'])
         if pay:
             notification = self.fake.pay(out_trade_no, deliver=False)
             self.assertEqual(self.notify(notification).status_code, 204)
         return data['order'], out_trade_no
-
-    def out_trade_no(self, payment):
-        prepay_id = payment['package'].split('=', 1)[1]
-        out_trade_no, = [
-            o for o, v in self.fake.orders.items()
-            if v['prepay_id'] == prepay_id]
-        return out_trade_no
 
     def get_order(self, order_id, token=None):
         response = self.request(
@@ -316,7 +251,7 @@ class CheckoutTestCase(MallTestMixin, RouteTestCase):
                 'fulfilment': 'pickup', 'store': self.store_ids[0]})
         data = check_response(response, '/orders', 'post')
         self.assertEqual(self.figures(0)[2], before[2] - 1)
-        out_trade_no = self.out_trade_no(data['payment'])
+        out_trade_no = self.fake.out_trade_no(data['payment'])
         response = self.request(
             'POST', '/orders/%s/cancel' % data['order']['id'], self.token)
         order = check_response(response, '/orders/{order}/cancel', 'post')

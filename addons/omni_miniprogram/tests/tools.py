@@ -10,6 +10,8 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME
 from trytond.transaction import Transaction
 
+from trytond.modules.account.tests import create_chart, get_fiscalyear
+from trytond.modules.account_invoice.tests import set_invoice_sequences
 from trytond.modules.company.tests import create_company, set_company
 from trytond.modules.omni_miniprogram.api import OPENAPI, validate
 from trytond.modules.omni_miniprogram.tests.fake_wechat import FakeWeChat
@@ -29,6 +31,149 @@ def check_response(response, path, method):
             answer['$ref'].rsplit('/', 1)[1]]
     validate(data, answer['content']['application/json']['schema'])
     return data
+
+
+def create_store(code, latitude, longitude):
+    "Create a store: a warehouse with its zones at the coordinates"
+    pool = Pool()
+    Location = pool.get('stock.location')
+    ModelData = pool.get('ir.model.data')
+    zones = Location.create([{'name': code + z, 'type': 'storage'}
+            for z in ['-IN', '-OUT', '-STO']])
+    store, = Location.create([{
+                'name': code, 'code': code, 'type': 'warehouse',
+                'latitude': Decimal(latitude),
+                'longitude': Decimal(longitude),
+                'input_location': zones[0].id,
+                'output_location': zones[1].id,
+                'storage_location': zones[2].id,
+                'lost_found_location': ModelData.get_id(
+                    'stock', 'location_lost_found'),
+                }])
+    Location.write(zones, {'parent': store.id})
+    return store
+
+
+def put_stock(product, store, quantity):
+    "Put quantity of the product on the store's shelf by an inventory"
+    Inventory = Pool().get('stock.inventory')
+    inventory, = Inventory.create([{
+                'location': store.storage_location.id,
+                'lines': [('create', [{
+                                'product': product.id,
+                                'quantity': quantity}])],
+                }])
+    Inventory.confirm([inventory])
+
+
+def create_teas(names, category):
+    "Create a salable tea at 300 of each name in the category"
+    pool = Pool()
+    ModelData = pool.get('ir.model.data')
+    Template = pool.get('product.template')
+    unit = ModelData.get_id('product', 'uom_unit')
+    templates = Template.create([{
+                'name': name, 'type': 'goods', 'salable': True,
+                'default_uom': unit, 'sale_uom': unit,
+                'gross_price': Decimal('300'),
+                'categories': [('add', [category.id])],
+                'web_shop_description': "云南勐海",
+                'products': [('create', [{}])],
+                } for name in names])
+    return [t.products[0] for t in templates]
+
+
+def create_catalog(shop):
+    """Publish a tea stocked in two stores 2.9 km apart (2 and 5 boxes);
+    return the tea, an unpublished product and the stores"""
+    Category = Pool().get('product.category')
+    category = Category(name="普洱")
+    category.save()
+    tea, hidden = create_teas(["2019 老班章", "Unpublished"], category)
+    stores = []
+    for code, lat, lon, quantity in [
+            ('WL', '30.2590', '120.1300', 2),
+            ('CJ', '30.2420', '120.1600', 5)]:
+        store = create_store(code, lat, lon)
+        put_stock(tea, store, quantity)
+        stores.append(store)
+    shop.warehouses = stores
+    shop.products = [tea]
+    shop.categories = [category]
+    shop.save()
+    return tea, hidden, stores
+
+
+def create_accounting(company, teas):
+    """Create the chart and fiscal year of the company, the accounting
+    category of the teas and the WeChat Pay method of pickup payments"""
+    pool = Pool()
+    Account = pool.get('account.account')
+    Category = pool.get('product.category')
+    Journal = pool.get('account.journal')
+    Method = pool.get('account.invoice.payment.method')
+    Party = pool.get('party.party')
+    SaleConfiguration = pool.get('sale.configuration')
+    Template = pool.get('product.template')
+    create_chart(company)
+    fiscalyear = set_invoice_sequences(get_fiscalyear(company))
+    fiscalyear.save()
+    fiscalyear.create_period([fiscalyear])
+    revenue, receivable = [Account.search([
+                ('type.' + kind, '=', True),
+                ('closed', '!=', True),
+                ], limit=1)[0] for kind in ['revenue', 'receivable']]
+    cash, = Account.search([('code', '=', '1.1.1')], limit=1)
+    Party.write(Party.search([]), {'account_receivable': receivable.id})
+    category, = Category.create([{
+                'name': "Tea", 'accounting': True,
+                'account_revenue': revenue.id}])
+    Template.write([t.template for t in teas], {
+            'account_category': category.id,
+            'list_price': Decimal(300)})
+    journal, = Journal.search([('type', '=', 'cash')], limit=1)
+    method, = Method.create([{
+                'name': "微信支付", 'journal': journal.id,
+                'credit_account': cash.id, 'debit_account': cash.id}])
+    SaleConfiguration.write([SaleConfiguration(1)], {
+            'pickup_payment_method': method.id})
+    return category
+
+
+def create_mall(company, teas, member):
+    """Create the accounting of the mall and its points, a gold tier of -5%
+    for the member with 2000 points and a coupon of 20 off 100; return the
+    coupon"""
+    pool = Pool()
+    Coupon = pool.get('sale.promotion.coupon')
+    Entry = pool.get('member.points.entry')
+    MemberConfiguration = pool.get('member.configuration')
+    Promotion = pool.get('sale.promotion')
+    Rule = pool.get('member.points.rule')
+    Template = pool.get('product.template')
+    Tier = pool.get('member.tier')
+    category = create_accounting(company, teas)
+    unit = pool.get('ir.model.data').get_id('product', 'uom_unit')
+    points_product, = Template.create([{
+                'name': "积分抵扣", 'type': 'service',
+                'default_uom': unit, 'salable': True, 'sale_uom': unit,
+                'account_category': category.id,
+                'products': [('create', [{}])]}])
+    MemberConfiguration.write([MemberConfiguration(1)], {
+            'points_product': points_product.products[0].id})
+    Rule.create([{'channel': 'mall', 'points_per_yuan': Decimal(1)}])
+    Tier.create([{
+                'name': "金卡", 'threshold': 0, 'discount': 5,
+                'points_multiplier': 1}])
+    Tier.update_members([member])
+    Entry.adjust(member, 2000, "Welcome")
+    promotion, = Promotion.create([{
+                'name': "满100减20", 'formula': 'unit_price',
+                'amount': 100, 'currency': company.currency.id}])
+    coupon, = Coupon.create([{
+                'promotion': promotion.id, 'discount_amount': 20,
+                'limit_per_member': 0}])
+    return coupon
 
 
 class MallTestMixin:
@@ -71,54 +216,9 @@ class MallTestMixin:
     @classmethod
     def setUpCatalog(cls, shop):
         "Publish a tea stocked in two stores 2.9 km apart"
-        pool = Pool()
-        Category = pool.get('product.category')
-        Inventory = pool.get('stock.inventory')
-        Location = pool.get('stock.location')
-        ModelData = pool.get('ir.model.data')
-        Template = pool.get('product.template')
-        unit = ModelData.get_id('product', 'uom_unit')
-        category = Category(name="普洱")
-        category.save()
-        template, hidden = Template.create([{
-                    'name': name, 'type': 'goods', 'salable': True,
-                    'default_uom': unit, 'sale_uom': unit,
-                    'gross_price': Decimal('300'),
-                    'categories': [('add', [category.id])],
-                    'web_shop_description': "云南勐海",
-                    'products': [('create', [{}])],
-                    } for name in ["2019 老班章", "Unpublished"]])
-        cls.tea_id = template.products[0].id
-        cls.hidden_id = hidden.products[0].id
-        stores = []
-        for code, lat, lon, quantity in [
-                ('WL', '30.2590', '120.1300', 2),
-                ('CJ', '30.2420', '120.1600', 5)]:
-            zones = Location.create([{'name': code + z, 'type': 'storage'}
-                    for z in ['-IN', '-OUT', '-STO']])
-            store, = Location.create([{
-                        'name': code, 'code': code, 'type': 'warehouse',
-                        'latitude': Decimal(lat), 'longitude': Decimal(lon),
-                        'input_location': zones[0].id,
-                        'output_location': zones[1].id,
-                        'storage_location': zones[2].id,
-                        'lost_found_location': ModelData.get_id(
-                            'stock', 'location_lost_found'),
-                        }])
-            Location.write(zones, {'parent': store.id})
-            stores.append(store)
-            inventory, = Inventory.create([{
-                        'location': zones[2].id,
-                        'lines': [('create', [{
-                                        'product': cls.tea_id,
-                                        'quantity': quantity}])],
-                        }])
-            Inventory.confirm([inventory])
+        tea, hidden, stores = create_catalog(shop)
+        cls.tea_id, cls.hidden_id = tea.id, hidden.id
         cls.store_ids = [s.id for s in stores]
-        shop.warehouses = stores
-        shop.products = [cls.tea_id]
-        shop.categories = [category]
-        shop.save()
 
     def member_name(self):
         with Transaction().start(DB_NAME, 0):
