@@ -180,6 +180,7 @@ def checkout(request, key=None):
         address = delivery_address(pool, member, body['address'])
     coupon = (member_coupon(pool, member, body['coupon'])
         if body.get('coupon') else None)
+    check_stock(request, quantities, store)
     try:
         return Sale.mall_checkout(
             shop, member, list(quantities.items()), pickup_store=store,
@@ -198,6 +199,33 @@ def checkout(request, key=None):
     except PointsError as error:
         raise ApiError(409, 'points_unusable', 'msg_api_rejected',
             reason=error.message) from None
+
+
+def check_stock(request, quantities, store):
+    """Refuse at once what the committed figures can't serve, before the
+    order is built; the hold decides for the rest"""
+    pool = request.pool
+    Availability = pool.get('stock.availability')
+    Configuration = pool.get('stock.configuration')
+    Reservation = pool.get('stock.reservation')
+    Uom = pool.get('product.uom')
+    address = request.body.get('address') or {}
+    if store:
+        warehouses, split = [store], False
+    else:
+        warehouses = Reservation.fulfilment_warehouses(
+            address.get('latitude'), address.get('longitude'))
+        split = Configuration(1).fulfilment_split
+    figures = Availability.get(list(quantities), warehouses)
+    for product, quantity in quantities.items():
+        quantity = Uom.compute_qty(
+            product.sale_uom, quantity, product.default_uom, round=False)
+        available = [
+            max(figures[(product.id, w.id)][2], 0) for w in warehouses]
+        if (sum(available) if split else max(available, default=0)) < (
+                quantity):
+            raise out_of_stock(
+                request, ReservationError(product=product.id), request.body)
 
 
 def out_of_stock(request, error, body):
