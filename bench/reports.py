@@ -232,13 +232,16 @@ REPORTS = [
         ['coupon', 'issued', 'claimed', 'redeemed', 'rate', 'revenue'],
         """
     WITH redeemed AS (
-        SELECT n.coupon, r.origin FROM sale_promotion_coupon_redemption AS r
+        SELECT n.coupon, split_part(r.origin, ',', 1) AS model,
+            split_part(r.origin, ',', 2)::integer AS document
+        FROM sale_promotion_coupon_redemption AS r
         JOIN sale_promotion_coupon_number AS n ON n.id = r.number
         WHERE r.state = 'done' AND r.origin IS NOT NULL),
     revenue AS (
         SELECT r.coupon, sum(l.quantity * l.unit_list_price) AS amount
         FROM redeemed AS r
-        JOIN sale_point_sale AS s ON r.origin = 'sale.point.sale,' || s.id
+        JOIN sale_point_sale AS s
+            ON r.model = 'sale.point.sale' AND s.id = r.document
         JOIN sale_point_sale_line AS l ON l.sale = s.id
         WHERE s.company = %(company)s AND s.state IN ('done', 'posted')
         GROUP BY r.coupon
@@ -246,7 +249,8 @@ REPORTS = [
         SELECT r.coupon,
             sum(COALESCE(l.actual_quantity, l.quantity) * l.unit_price)
         FROM redeemed AS r
-        JOIN sale_sale AS s ON r.origin = 'sale.sale,' || s.id
+        JOIN sale_sale AS s
+            ON r.model = 'sale.sale' AND s.id = r.document
         JOIN sale_line AS l ON l.sale = s.id
         WHERE s.company = %(company)s
             AND s.state IN ('confirmed', 'processing', 'done')
