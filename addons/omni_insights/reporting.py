@@ -664,7 +664,7 @@ class MemberSegment(DrillDownMixin, ModelSQL, ModelView):
                     for i, (s, _) in enumerate(SEGMENTS, 1))).as_('id'),
             members.company,
             members.segment,
-            Count(Literal('*')).as_('members'),
+            Count().as_('members'),
             cls.spend.sql_cast(Sum(members.spend)).as_('spend'),
             Sum(members.orders).as_('orders'),
             Sum(members.active_months).as_('active_months'),
