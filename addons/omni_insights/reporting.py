@@ -689,8 +689,11 @@ class MemberSegment(DrillDownMixin, ModelSQL, ModelView):
     @classmethod
     def get_uplift(cls, segments, name):
         result = dict.fromkeys(map(int, segments))
-        single = [s for s in cls.search([])
-            if s.segment != 'omnichannel']
+        # The list reads every segment at once: don't run the query again
+        rows = segments
+        if {s.segment for s in segments} != {k for k, _ in SEGMENTS}:
+            rows = cls.search([])
+        single = [s for s in rows if s.segment != 'omnichannel']
         members = sum(s.members for s in single)
         for segment in segments:
             if segment.segment == 'omnichannel' and members:
