@@ -189,7 +189,10 @@ def checkout(request, key=None):
             longitude=(body.get('address') or {}).get('longitude'),
             key=key)
     except ReservationError as error:
-        raise out_of_stock(request, error, body) from None
+        if not error.product:
+            raise ApiError(409, 'out_of_stock', 'msg_api_rejected',
+                reason=error.message) from None
+        raise out_of_stock(request, error.product) from None
     except CheckoutError as error:
         raise ApiError(409, error.code, 'msg_api_rejected',
             reason=error.message) from None
@@ -224,19 +227,14 @@ def check_stock(request, quantities, store):
             max(figures[(product.id, w.id)][2], 0) for w in warehouses]
         if (sum(available) if split else max(available, default=0)) < (
                 quantity):
-            raise out_of_stock(
-                request, ReservationError(product=product.id), request.body)
+            raise out_of_stock(request, product.id)
 
 
-def out_of_stock(request, error, body):
-    "The 409 of a cart the stock can't serve, naming where it is"
-    pool = request.pool
-    Product = pool.get('product.product')
-    if not error.product:
-        return ApiError(409, 'out_of_stock', 'msg_api_rejected',
-            reason=error.message)
-    product = Product(error.product)
-    address = body.get('address') or {}
+def out_of_stock(request, product_id):
+    "The 409 of a cart the stock can't serve, naming where the product is"
+    Product = request.pool.get('product.product')
+    product = Product(product_id)
+    address = request.body.get('address') or {}
     stores = catalog.store_availability(
         request.shop, [product], address.get('latitude'),
         address.get('longitude'))[product.id]

@@ -507,7 +507,7 @@ class CheckoutTestCase(MallTestMixin, RouteTestCase):
         response = self.request(
             'POST', '/orders/%s/pay' % sale_id, self.token)
         data = check_response(response, '/orders/{order}/pay', 'post')
-        out_trade_no = self.out_trade_no(data['payment'])
+        out_trade_no = self.fake.out_trade_no(data['payment'])
         self.assertEqual(
             self.fake.orders[out_trade_no]['amount']['total'], 30000)
         self.assertEqual(
