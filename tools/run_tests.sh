@@ -46,18 +46,31 @@ pg_build=$?
 wait $sqlite_build
 sqlite_build=$?
 
-echo "=== sqlite ==="
-sqlite_rc=$sqlite_build
-if [ "$sqlite_rc" = 0 ]; then
-    with_backend sqlite sqlite:// $BIN/pytest "${pytest_args[@]}"
-    sqlite_rc=$?
-fi
-echo "=== postgresql ==="
-pg_rc=$pg_build
-if [ "$pg_rc" = 0 ]; then
-    with_backend postgresql "$pg_uri" $BIN/pytest "${pytest_args[@]}"
-    pg_rc=$?
-fi
+# Both legs at once: each one's workers wait on the database and on their
+# last long test file, and the other leg's workers fill those gaps
+logs=$(mktemp -d /tmp/omni-tests.XXXXXX)
+run_leg() {
+    local backend=$1 uri=$2 build_rc=$3
+    if [ "$build_rc" != 0 ]; then
+        echo "the $backend cached database was not built" > "$logs/$backend"
+        return "$build_rc"
+    fi
+    with_backend "$backend" "$uri" $BIN/pytest "${pytest_args[@]}" \
+        > "$logs/$backend" 2>&1
+}
+run_leg sqlite sqlite:// "$sqlite_build" &
+sqlite_leg=$!
+run_leg postgresql "$pg_uri" "$pg_build" &
+pg_leg=$!
+wait $sqlite_leg
+sqlite_rc=$?
+wait $pg_leg
+pg_rc=$?
+for backend in sqlite postgresql; do
+    echo "=== $backend ==="
+    cat "$logs/$backend"
+done
+rm -rf "$logs"
 
 echo "Mini-program: exit $jest_rc, SQLite: exit $sqlite_rc, PostgreSQL: exit $pg_rc"
 [ "$jest_rc" = 0 ] && [ "$sqlite_rc" = 0 ] && [ "$pg_rc" = 0 ]
