@@ -92,6 +92,16 @@ def cost_prices(company):
         where=cost_price.company == company)
 
 
+class CompanyCurrencyMixin:
+    "A report in the currency of its company"
+    __slots__ = ()
+    currency = fields.Function(
+        fields.Many2One('currency.currency', "Currency"), 'get_currency')
+
+    def get_currency(self, name):
+        return self.company.currency.id
+
+
 class Context(ModelView):
     "Insights Context"
     __name__ = 'omni.insights.context'
@@ -141,7 +151,7 @@ class Context(ModelView):
         return Transaction().context.get('channel')
 
 
-class Line(ModelSQL, ModelView):
+class Line(CompanyCurrencyMixin, ModelSQL, ModelView):
     "Insights Sale Line"
     __name__ = 'omni.insights.line'
 
@@ -159,8 +169,6 @@ class Line(ModelSQL, ModelView):
     quantity = fields.Float("Quantity")
     revenue = Monetary("Revenue", currency='currency', digits='currency')
     cost = Monetary("Cost", currency='currency', digits='currency')
-    currency = fields.Function(
-        fields.Many2One('currency.currency', "Currency"), 'get_currency')
 
     @classmethod
     def __setup__(cls):
@@ -173,9 +181,6 @@ class Line(ModelSQL, ModelView):
         return cls.lines(
             context.get('company'), context.get('from_date'),
             context.get('to_date'), filtered=False)
-
-    def get_currency(self, name):
-        return self.company.currency.id
 
     @classmethod
     def lines(cls, company, from_date=None, to_date=None, filtered=True):
@@ -290,7 +295,7 @@ class DrillDownMixin:
         return [('date', '>=', from_date), ('date', '<=', to_date)]
 
 
-class ChannelContributionMixin(DrillDownMixin):
+class ChannelContributionMixin(CompanyCurrencyMixin, DrillDownMixin):
     __slots__ = ()
 
     company = fields.Many2One('company.company', "Company")
@@ -316,8 +321,6 @@ class ChannelContributionMixin(DrillDownMixin):
             "Revenue Change", digits=(1, 4),
             help="The change from the previous revenue."),
         'get_ratio')
-    currency = fields.Function(
-        fields.Many2One('currency.currency', "Currency"), 'get_currency')
 
     @classmethod
     def __setup__(cls):
@@ -357,9 +360,6 @@ class ChannelContributionMixin(DrillDownMixin):
                 ).as_('previous_revenue'),
             group_by=[key, lines.company, lines.channel])
         return query
-
-    def get_currency(self, name):
-        return self.company.currency.id
 
     def get_margin(self, name):
         return self.revenue - self.cost
@@ -418,7 +418,8 @@ class CategoryChannel(ChannelContributionMixin, ModelSQL, ModelView):
             ('product.template.categories', '=', self.category.id)]
 
 
-class StoreCapability(DrillDownMixin, ModelSQL, ModelView):
+class StoreCapability(
+        CompanyCurrencyMixin, DrillDownMixin, ModelSQL, ModelView):
     "Store Digital Capability"
     __name__ = 'omni.insights.store'
 
@@ -445,8 +446,6 @@ class StoreCapability(DrillDownMixin, ModelSQL, ModelView):
         help="The revenue of the mall orders of the members who joined at "
         "the store, wherever they are delivered or collected, plus the "
         "revenue of the endless-aisle orders the store took.")
-    currency = fields.Function(
-        fields.Many2One('currency.currency', "Currency"), 'get_currency')
 
     @classmethod
     def __setup__(cls):
@@ -555,9 +554,6 @@ class StoreCapability(DrillDownMixin, ModelSQL, ModelView):
             lines.channel.in_(ONLINE_CHANNELS + ['endless_aisle']),
             revenue=lines.revenue)
 
-    def get_currency(self, name):
-        return self.company.currency.id
-
     def get_document_domain(self):
         from_date, to_date, _ = period()
         return self.period_domain(from_date, to_date) + [['OR', [
@@ -576,7 +572,8 @@ SEGMENTS = [
     ]
 
 
-class MemberSegment(DrillDownMixin, ModelSQL, ModelView):
+class MemberSegment(
+        CompanyCurrencyMixin, DrillDownMixin, ModelSQL, ModelView):
     "Member Lifetime Value"
     __name__ = 'omni.insights.member_segment'
 
@@ -613,8 +610,6 @@ class MemberSegment(DrillDownMixin, ModelSQL, ModelView):
             help="The average spend of the omnichannel members divided by "
             "the average spend of the members who bought in one channel."),
         'get_uplift')
-    currency = fields.Function(
-        fields.Many2One('currency.currency', "Currency"), 'get_currency')
 
     @classmethod
     def __setup__(cls):
@@ -672,9 +667,6 @@ class MemberSegment(DrillDownMixin, ModelSQL, ModelView):
                 'retained'),
             group_by=[members.segment, members.company])
 
-    def get_currency(self, name):
-        return self.company.currency.id
-
     def get_average(self, name):
         value = {
             'average_spend': self.spend,
@@ -712,7 +704,7 @@ class MemberSegment(DrillDownMixin, ModelSQL, ModelView):
             ('party', 'in', [m for m, in cursor])]
 
 
-class Inventory(ModelSQL, ModelView):
+class Inventory(CompanyCurrencyMixin, ModelSQL, ModelView):
     "Inventory Turnover"
     __name__ = 'omni.insights.inventory'
 
@@ -742,8 +734,6 @@ class Inventory(ModelSQL, ModelView):
             help="The quantity sold divided by the quantity sold and on "
             "hand."),
         'get_figure')
-    currency = fields.Function(
-        fields.Many2One('currency.currency', "Currency"), 'get_currency')
 
     @classmethod
     def __setup__(cls):
@@ -808,9 +798,6 @@ class Inventory(ModelSQL, ModelView):
             Literal((to_date - from_date).days + 1).as_('days'),
             where=where,
             group_by=[events.product, events.warehouse])
-
-    def get_currency(self, name):
-        return self.company.currency.id
 
     def get_figure(self, name):
         if name == 'turnover':
