@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sql import Null
 from trytond.i18n import gettext
-from trytond.model import Index, ModelView, Unique, fields
+from trytond.model import Index, Unique, fields
 from trytond.pool import Pool, PoolMeta
 
 from trytond.modules.omni_inventory_bridge.exceptions import ReservationError
@@ -251,13 +251,6 @@ class Sale(metaclass=PoolMeta):
             Entry.reverse(sale)
         Redemption.restore(sales)
         cls.process(sales)
-
-    @classmethod
-    @ModelView.button
-    def mp_query_payments(cls, sales):
-        "Ask WeChat Pay for the state of the orders' payments"
-        Payment = Pool().get('web.shop.mp_payment')
-        Payment.synchronize([p for s in sales for p in s.mp_payments])
 
     def mp_status(self):
         "The order's status as the mini-program shows it"
