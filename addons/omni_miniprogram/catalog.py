@@ -52,6 +52,21 @@ def product_price(shop, product):
         return product.__class__(product.id).gross_price_used or Decimal(0)
 
 
+def store_data(store):
+    "The store as the API shows it, or None"
+    if not store:
+        return None
+    return {
+        'id': store.id,
+        'name': store.name,
+        'address': store.address.full_address if store.address else '',
+        'latitude': (float(store.latitude)
+            if store.latitude is not None else None),
+        'longitude': (float(store.longitude)
+            if store.longitude is not None else None),
+        }
+
+
 def store_availability(shop, products, lat=None, lon=None):
     """Return {product id: [store dict]} over the shop's stores, nearest
     first when the coordinates are given"""
@@ -69,18 +84,9 @@ def store_availability(shop, products, lat=None, lon=None):
                     and store.longitude is not None):
                 distance = round(distance_km(
                         lat, lon, store.latitude, store.longitude), 2)
-            rows.append({
-                    'id': store.id,
-                    'name': store.name,
-                    'address': (store.address.full_address
-                        if store.address else ''),
-                    'latitude': (float(store.latitude)
-                        if store.latitude is not None else None),
-                    'longitude': (float(store.longitude)
-                        if store.longitude is not None else None),
-                    'distance_km': distance,
-                    'available': available,
-                    })
+            rows.append(dict(
+                    store_data(store),
+                    distance_km=distance, available=available))
         rows.sort(key=lambda r: (
                 r['distance_km'] is None, r['distance_km'] or 0, r['name']))
         result[int(product)] = rows

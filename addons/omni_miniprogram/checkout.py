@@ -12,26 +12,12 @@ from trytond.modules.omni_o2o_pickup.sale import LIVE_STATES
 
 from . import catalog, wechat
 from .api import ApiError, route
-from .catalog import money
+from .catalog import money, store_data
 from .exceptions import CheckoutError, NotificationError, WeChatError
 
 
 def iso(value):
     return value.replace(microsecond=0).isoformat() + 'Z' if value else None
-
-
-def store_data(store):
-    if not store:
-        return None
-    return {
-        'id': store.id,
-        'name': store.name,
-        'address': store.address.full_address if store.address else '',
-        'latitude': (float(store.latitude)
-            if store.latitude is not None else None),
-        'longitude': (float(store.longitude)
-            if store.longitude is not None else None),
-        }
 
 
 def shop_store(shop, store_id):
