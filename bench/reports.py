@@ -24,7 +24,8 @@ import time
 import psycopg
 
 PAGE = 1000
-COMPANY_LINES = """
+# The warehouse of each location and the company's cost prices
+STORES_AND_COSTS = """
     WITH stores AS (
         SELECT l.id AS location, w.id AS warehouse
         FROM stock_location AS l
@@ -34,6 +35,8 @@ COMPANY_LINES = """
     costs AS (
         SELECT product, cost_price FROM product_cost_price
         WHERE company = %(company)s),
+"""
+COMPANY_LINES = STORES_AND_COSTS + """\
     lines AS (
         SELECT s.id AS document, 'sale.point.sale,' || s.id AS origin,
             s.date, 'pos' AS channel, st.warehouse AS store,
@@ -192,16 +195,7 @@ REPORTS = [
     ("inventory", 'omni.insights.inventory',
         ['product', 'location', 'quantity_sold', 'cost_of_sales', 'on_hand',
             'stock_value', 'turnover', 'days_of_inventory', 'sell_through'],
-        f"""
-    WITH stores AS (
-        SELECT l.id AS location, w.id AS warehouse
-        FROM stock_location AS l
-        JOIN stock_location AS w
-            ON w."left" <= l."left" AND w."right" >= l."right"
-        WHERE w.type = 'warehouse'),
-    costs AS (
-        SELECT product, cost_price FROM product_cost_price
-        WHERE company = %(company)s),
+        STORES_AND_COSTS + f"""\
     sold AS (
         SELECT m.product, st.warehouse, sum(m.internal_quantity) AS sold,
             sum(m.internal_quantity * COALESCE(m.cost_price, c.cost_price, 0))
