@@ -41,6 +41,9 @@ pytestmark = pytest.mark.skipif(
 
 FLASH_BUYERS = 20
 FLASH_STOCK = 5
+# The buyers share one server process: an order is ~1.3 s of Python, so 20
+# at once on a loaded 2-core runner can wait well over a minute.
+HTTP_TIMEOUT = 300
 MEMBER_MOBILE = '13800138000'
 CRONS = [
     'stock.reservation|release_expired',
@@ -65,7 +68,7 @@ class Mall:
             headers['Idempotency-Key'] = key
         return requests.request(
             method, '%s/%s/omni/mp/v1%s' % (self.url, DB_NAME, path),
-            headers=headers, timeout=60, **kwargs)
+            headers=headers, timeout=HTTP_TIMEOUT, **kwargs)
 
     def login(self, openid, mobile):
         "Log in with a wx.login code and bind the phone; return the token"
