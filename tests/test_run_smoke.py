@@ -247,10 +247,15 @@ def expected_figures(rpc, context, today, store=None):
     monday = today - datetime.timedelta(days=today.weekday())
 
     def revenue(from_date):
+        domain = [
+            ('company', '=', context['company']),
+            ('date', '>=', rpc_date(from_date)),
+            ('date', '<=', rpc_date(today)),
+            ]
+        if store:
+            domain.append(('store', '=', store))
         lines = rpc('model.omni.insights.line.search_read',
-            [('store', '=', store)] if store else [], 0, None, None,
-            ['revenue'], {**context, 'from_date': rpc_date(from_date),
-                'to_date': rpc_date(today)})
+            domain, 0, None, None, ['revenue'], context)
         return round(sum(float(line['revenue']['decimal'])
                 for line in lines), 2)
 

@@ -256,6 +256,17 @@ def bulk_insert(conninfo, ids, args):
     return counts
 
 
+def record_insights(database):
+    "Record the reports' sale lines of the inserted documents"
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    with Transaction().start(database, 0) as transaction:
+        Pool().get('omni.insights.line').rebuild()
+        transaction.commit()
+        transaction.connection.cursor().execute(
+            'ANALYZE omni_insights_line')
+
+
 BULK_TABLES = ['stock_move', 'sale_point_sale_line', 'sale_line']
 
 
@@ -589,6 +600,8 @@ def main():
         f"campaigns: {time.monotonic() - began:.0f} s", flush=True)
     counts = bulk_insert(uri + args.database, ids, args)
     print(", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    record_insights(args.database)
+    print(f"insights lines recorded: {time.monotonic() - began:.0f} s")
     print(f"total: {time.monotonic() - began:.0f} s")
 
 

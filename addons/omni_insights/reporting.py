@@ -1,6 +1,7 @@
 # This file is part of Omni Retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
-"""The owner's reports, each one SQL query over the base tables.
+"""The owner's reports, each one SQL query over the recorded sale lines
+(omni.insights.line) or the base tables.
 
 Every sale line of a POS sale (done or posted) or of an order (confirmed,
 processing or done) is credited to one channel and one store:
@@ -11,20 +12,24 @@ processing or done) is credited to one channel and one store:
 - else with a web shop: mall delivery, the order's warehouse;
 - else: back office, the order's warehouse.
 
+A line refunded to the customer (sale.pickup.refund) is not counted.
+
 Revenue is untaxed, in the company's currency; cost is the quantity at the
 product's cost price."""
 import datetime
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
-from sql import Literal, Null, Union, Window
+from sql import Column, Except, Literal, Null, Union, Window
 from sql.aggregate import Count, Max, Min, Sum
 from sql.conditionals import Case, Coalesce
 from sql.functions import DateTrunc
 from sql.operators import Concat
-from trytond.model import ModelSQL, ModelView, fields
+from trytond import backend
+from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If, PYSONEncoder
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 from trytond.wizard import StateAction, StateTransition, Wizard
 
@@ -152,59 +157,134 @@ class Context(ModelView):
 
 
 class Line(CompanyCurrencyMixin, ModelSQL, ModelView):
-    "Insights Sale Line"
+    """Insights Sale Line
+
+    The sale lines the reports count, one row per line, recorded again
+    whenever their order changes (see RecordedOrderMixin)"""
     __name__ = 'omni.insights.line'
 
-    company = fields.Many2One('company.company', "Company")
-    date = fields.Date("Date")
+    company = fields.Many2One('company.company', "Company", readonly=True)
+    date = fields.Date("Date", readonly=True)
     order = fields.Reference(
         "Order", selection=[
             ('sale.sale', "Sale"),
             ('sale.point.sale', "POS Sale"),
-            ])
-    channel = fields.Selection(CHANNELS, "Channel")
-    store = fields.Many2One('stock.location', "Store")
-    party = fields.Many2One('party.party', "Customer")
-    product = fields.Many2One('product.product', "Product")
-    quantity = fields.Float("Quantity")
-    revenue = Monetary("Revenue", currency='currency', digits='currency')
-    cost = Monetary("Cost", currency='currency', digits='currency')
+            ], readonly=True)
+    channel = fields.Selection(CHANNELS, "Channel", readonly=True)
+    store = fields.Many2One('stock.location', "Store", readonly=True)
+    party = fields.Many2One('party.party', "Customer", readonly=True)
+    product = fields.Many2One('product.product', "Product", readonly=True)
+    quantity = fields.Float("Quantity", readonly=True)
+    revenue = Monetary(
+        "Revenue", currency='currency', digits='currency', readonly=True)
+    cost = fields.Function(
+        Monetary("Cost", currency='currency', digits='currency'),
+        'get_cost')
 
     @classmethod
     def __setup__(cls):
         super().__setup__()
         cls._order = [('date', 'DESC'), ('id', 'DESC')]
+        t = cls.__table__()
+        cls._sql_indexes.update({
+                Index(t,
+                    (t.company, Index.Range()),
+                    (t.date, Index.Range())),
+                Index(t, (t.order, Index.Equality())),
+                })
 
     @classmethod
-    def table_query(cls):
-        context = Transaction().context
-        return cls.lines(
-            context.get('company'), context.get('from_date'),
-            context.get('to_date'), filtered=False)
+    def __register__(cls, module):
+        created = not backend.TableHandler.table_exist(cls._table)
+        super().__register__(module)
+        if created:
+            cls.rebuild()
 
     @classmethod
     def lines(cls, company, from_date=None, to_date=None, filtered=True):
         """Return the query of the company's sale lines between the dates,
-        of the context's store and channel when filtered"""
+        of the context's store and channel when filtered, with their cost"""
         context = Transaction().context
+        line = cls.__table__()
         costs = cost_prices(company)
-        lines = Union(
-            cls._pos_lines(company, from_date, to_date, costs),
-            cls._sale_lines(company, from_date, to_date, costs),
-            all_=True)
-        where = Literal(True)
+        where = line.company == company
+        if from_date:
+            where &= line.date >= from_date
+        if to_date:
+            where &= line.date <= to_date
         if filtered and context.get('store'):
-            where &= lines.store == context['store']
+            where &= line.store == context['store']
         if filtered and context.get('channel'):
-            where &= lines.channel == context['channel']
-        return lines.select(
-            lines.id, lines.company, lines.date, lines.order, lines.channel,
-            lines.store, lines.party, lines.product, lines.quantity,
-            lines.revenue, lines.cost,
-            where=where)
+            where &= line.channel == context['channel']
+        return line.join(costs, 'LEFT',
+            condition=line.product == costs.product).select(
+                *(getattr(line, c).as_(c) for c in cls._recorded_columns()),
+                (line.quantity * Coalesce(costs.cost_price, 0)).as_('cost'),
+                where=where)
+
+    def get_cost(self, name):
+        cost_price = self.product.get_multivalue(
+            'cost_price', company=self.company.id) or 0
+        return self.company.currency.round(
+            Decimal(str(self.quantity)) * cost_price)
 
     @classmethod
-    def _pos_lines(cls, company, from_date, to_date, costs):
+    def _recorded_columns(cls):
+        return ['id', 'company', 'date', 'order', 'channel', 'store',
+            'party', 'product', 'quantity', 'revenue']
+
+    @classmethod
+    def _sources(cls):
+        "Return the source query of each order model, by the orders' ids"
+        return {
+            'sale.sale': cls._sale_lines,
+            'sale.point.sale': cls._pos_lines,
+            }
+
+    @classmethod
+    def record(cls, orders):
+        "Record again the lines of the orders (sales and POS sales)"
+        line = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        columns = [Column(line, c) for c in cls._recorded_columns()]
+        for model, source in cls._sources().items():
+            ids = sorted({o.id for o in orders if o.__name__ == model})
+            for sub_ids in grouped_slice(ids, backend.MAX_QUERY_PARAMS):
+                sub_ids = list(sub_ids)
+                cursor.execute(*line.delete(where=line.order.in_(
+                            ['%s,%s' % (model, i) for i in sub_ids])))
+                cursor.execute(*line.insert(columns, source(sub_ids)))
+
+    @classmethod
+    def rebuild(cls):
+        "Record the lines of every order again"
+        line = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        columns = [Column(line, c) for c in cls._recorded_columns()]
+        cursor.execute(*line.delete())
+        for source in cls._sources().values():
+            cursor.execute(*line.insert(columns, source()))
+
+    @classmethod
+    def reconcile(cls):
+        """Return the orders whose recorded lines differ from their
+        documents"""
+        line = cls.__table__()
+        recorded = line.select(
+            *(getattr(line, c) for c in cls._recorded_columns()))
+        sources = Union(
+            *(source() for source in cls._sources().values()), all_=True)
+        differences = Union(
+            Except(recorded, sources),
+            Except(sources, recorded), all_=True)
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*differences.select(
+                differences.order, group_by=[differences.order],
+                order_by=[differences.order]))
+        return [o for o, in cursor]
+
+    @classmethod
+    def _pos_lines(cls, ids=None):
         pool = Pool()
         Point = pool.get('sale.point')
         Sale = pool.get('sale.point.sale')
@@ -216,16 +296,12 @@ class Line(CompanyCurrencyMixin, ModelSQL, ModelView):
         point_stores = point.join(stores, 'LEFT',
             condition=point.storage_location == stores.location).select(
                 point.id, stores.warehouse)
-        where = (sale.state.in_(POS_SALE_STATES) & (sale.company == company)
-            & (line.product != Null))
-        if from_date:
-            where &= sale.date >= from_date
-        if to_date:
-            where &= sale.date <= to_date
+        where = sale.state.in_(POS_SALE_STATES) & (line.product != Null)
+        if ids is not None:
+            where &= sale.id.in_(ids)
         return (line
             .join(sale, condition=line.sale == sale.id)
             .join(point_stores, condition=sale.point == point_stores.id)
-            .join(costs, 'LEFT', condition=line.product == costs.product)
             .select(
                 (line.id * 2).as_('id'),
                 sale.company.as_('company'),
@@ -236,27 +312,27 @@ class Line(CompanyCurrencyMixin, ModelSQL, ModelView):
                 sale.member.as_('party'),
                 line.product.as_('product'),
                 line.quantity.as_('quantity'),
-                (line.quantity * line.unit_list_price).as_('revenue'),
-                (line.quantity * Coalesce(costs.cost_price, 0)).as_('cost'),
+                cls.revenue.sql_cast(
+                    line.quantity * line.unit_list_price).as_('revenue'),
                 where=where))
 
     @classmethod
-    def _sale_lines(cls, company, from_date, to_date, costs):
+    def _sale_lines(cls, ids=None):
         pool = Pool()
+        RefundLine = pool.get('sale.pickup.refund-sale.line')
         Sale = pool.get('sale.sale')
         SaleLine = pool.get('sale.line')
         line = SaleLine.__table__()
         sale = Sale.__table__()
+        refunded = RefundLine.__table__()
         quantity = Coalesce(line.actual_quantity, line.quantity)
-        where = (sale.state.in_(SALE_STATES) & (sale.company == company)
-            & (line.type == 'line') & (line.product != Null))
-        if from_date:
-            where &= sale.sale_date >= from_date
-        if to_date:
-            where &= sale.sale_date <= to_date
+        where = (sale.state.in_(SALE_STATES) & (line.type == 'line')
+            & (line.product != Null) & (refunded.id == Null))
+        if ids is not None:
+            where &= sale.id.in_(ids)
         return (line
             .join(sale, condition=line.sale == sale.id)
-            .join(costs, 'LEFT', condition=line.product == costs.product)
+            .join(refunded, 'LEFT', condition=line.id == refunded.line)
             .select(
                 (line.id * 2 + 1).as_('id'),
                 sale.company.as_('company'),
@@ -268,8 +344,8 @@ class Line(CompanyCurrencyMixin, ModelSQL, ModelView):
                 sale.party.as_('party'),
                 line.product.as_('product'),
                 quantity.as_('quantity'),
-                (quantity * line.unit_price).as_('revenue'),
-                (quantity * Coalesce(costs.cost_price, 0)).as_('cost'),
+                cls.revenue.sql_cast(
+                    quantity * line.unit_price).as_('revenue'),
                 where=where))
 
     @classmethod
@@ -280,6 +356,74 @@ class Line(CompanyCurrencyMixin, ModelSQL, ModelView):
             (sale.pickup_store != Null, 'mall_pickup'),
             (sale.web_shop != Null, 'mall_delivery'),
             else_='back_office')
+
+
+class RecordedOrderMixin:
+    "Record the insights lines of the orders again when these fields change"
+    __slots__ = ()
+    _insights_fields = set()
+
+    @classmethod
+    def write(cls, *args):
+        super().write(*args)
+        actions = iter(args)
+        orders = []
+        for records, values in zip(actions, actions, strict=True):
+            if cls._insights_fields & values.keys():
+                orders.extend(cls._insights_orders(records))
+        if orders:
+            Pool().get('omni.insights.line').record(orders)
+
+    @classmethod
+    def _insights_orders(cls, records):
+        return records
+
+
+class Sale(RecordedOrderMixin, metaclass=PoolMeta):
+    __name__ = 'sale.sale'
+    _insights_fields = {
+        'state', 'company', 'sale_date', 'party', 'warehouse',
+        'origin_store', 'pickup_store', 'web_shop'}
+
+
+class SaleLine(RecordedOrderMixin, metaclass=PoolMeta):
+    __name__ = 'sale.line'
+    _insights_fields = {
+        'type', 'product', 'quantity', 'actual_quantity', 'unit_price'}
+
+    @classmethod
+    def _insights_orders(cls, records):
+        return [r.sale for r in records]
+
+
+class POSSale(RecordedOrderMixin, metaclass=PoolMeta):
+    __name__ = 'sale.point.sale'
+    _insights_fields = {'state', 'company', 'date', 'point', 'member'}
+
+
+class PickupRefund(RecordedOrderMixin, metaclass=PoolMeta):
+    __name__ = 'sale.pickup.refund'
+    _insights_fields = {'sale', 'lines'}
+
+    @classmethod
+    def create(cls, vlist):
+        refunds = super().create(vlist)
+        Pool().get('omni.insights.line').record(cls._insights_orders(refunds))
+        return refunds
+
+    @classmethod
+    def _insights_orders(cls, records):
+        return [r.sale for r in records]
+
+
+class PartyReplace(metaclass=PoolMeta):
+    __name__ = 'party.replace'
+
+    @classmethod
+    def fields_to_replace(cls):
+        return super().fields_to_replace() + [
+            ('omni.insights.line', 'party'),
+            ]
 
 
 class DrillDownMixin:
@@ -919,9 +1063,10 @@ class OpenDocuments(Wizard):
 
     def _open(self, action, domains):
         encoder = PYSONEncoder()
-        action['pyson_domain'] = encoder.encode(['OR'] + domains)
-        action['pyson_context'] = encoder.encode(
-            {'company': Transaction().context.get('company')})
+        company = Transaction().context.get('company')
+        action['pyson_domain'] = encoder.encode(
+            [('company', '=', company), ['OR'] + domains])
+        action['pyson_context'] = encoder.encode({'company': company})
         return action, {}
 
     def do_lines(self, action):

@@ -97,6 +97,15 @@ class CheckoutTestCase(MallTestMixin, RouteTestCase):
         with Transaction().start(DB_NAME, 0):
             return func(Pool())
 
+    def assertInsightsRecorded(self, pool, sale, expected):
+        "The reports see the sale's lines by channel and revenue"
+        Line = pool.get('omni.insights.line')
+        self.assertEqual(sorted(
+                (line.channel, line.revenue)
+                for line in Line.search([('order', '=', str(sale))])),
+            expected)
+        self.assertEqual(Line.reconcile(), [])
+
     def test_pickup_checkout(self):
         "A pickup order with tier, pickup discount, coupon and points"
         code = self.claim_coupon()
@@ -214,6 +223,12 @@ class CheckoutTestCase(MallTestMixin, RouteTestCase):
             self.assertEqual(
                 [r.state for r in Sale.pickup_reservations([sale])],
                 ['confirmed'])
+            self.assertInsightsRecorded(
+                pool, sale, [
+                    # the tea at gold less the coupon, and 500 points
+                    ('mall_delivery', Decimal(-5)),
+                    ('mall_delivery', Decimal(265)),
+                    ])
             return Entry.balance(sale.party)
         balance = self.read(paid)
 
@@ -238,6 +253,8 @@ class CheckoutTestCase(MallTestMixin, RouteTestCase):
             Party = pool.get('party.party')
             number = Number.find(code)
             self.assertIsNone(number.redemption)
+            self.assertInsightsRecorded(
+                pool, pool.get('sale.sale')(order['id']), [])
             # the 500 points come back and the 260 earned go
             self.assertEqual(
                 Entry.balance(Party(self.member_id)), balance + 500 - 260)
@@ -521,6 +538,8 @@ class CheckoutTestCase(MallTestMixin, RouteTestCase):
             self.assertEqual(sale.state, 'processing')
             self.assertEqual([i.state for i in sale.invoices], ['paid'])
             self.assertEqual(sale.origin_store.id, self.store_ids[0])
+            self.assertInsightsRecorded(
+                pool, sale, [('endless_aisle', Decimal(300))])
         self.read(check)
 
     def test_prepay_refused(self):
