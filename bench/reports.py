@@ -67,6 +67,8 @@ COMPANY_LINES = STORES_AND_COSTS + """\
         WHERE s.company = %(company)s
             AND s.state IN ('confirmed', 'processing', 'done')
             AND l.type = 'line' AND l.product IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM "sale_pickup_refund-sale_line" AS r
+                WHERE r.line = l.id)
             AND s.sale_date BETWEEN %(lines_from)s AND %(to_date)s)
 """
 CHANNEL_FIGURES = """
@@ -249,6 +251,8 @@ REPORTS = [
         WHERE s.company = %(company)s
             AND s.state IN ('confirmed', 'processing', 'done')
             AND l.type = 'line' AND l.product IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM "sale_pickup_refund-sale_line" AS f
+                WHERE f.line = l.id)
         GROUP BY r.coupon),
     numbers AS (
         SELECT coupon, count(*) AS issued,

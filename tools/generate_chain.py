@@ -257,14 +257,17 @@ def bulk_insert(conninfo, ids, args):
 
 
 def record_insights(database):
-    "Record the reports' sale lines of the inserted documents"
+    "Record the reports' sale lines and shipped goods of the documents"
     from trytond.pool import Pool
     from trytond.transaction import Transaction
+    tables = ['omni.insights.line', 'omni.insights.shipped']
     with Transaction().start(database, 0) as transaction:
-        Pool().get('omni.insights.line').rebuild()
+        for name in tables:
+            Pool().get(name).rebuild()
         transaction.commit()
-        transaction.connection.cursor().execute(
-            'ANALYZE omni_insights_line')
+        for name in tables:
+            transaction.connection.cursor().execute(
+                'ANALYZE "%s"' % Pool().get(name)._table)
 
 
 BULK_TABLES = ['stock_move', 'sale_point_sale_line', 'sale_line']

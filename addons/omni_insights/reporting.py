@@ -156,12 +156,83 @@ class Context(ModelView):
         return Transaction().context.get('channel')
 
 
-class Line(CompanyCurrencyMixin, ModelSQL, ModelView):
+class RecordedMixin:
+    """A table of the rows the reports count, recorded from their source
+    documents again whenever those change (see RecordedDocumentMixin)"""
+    __slots__ = ()
+    # The column that names the source document of a row
+    _document_column = None
+
+    @classmethod
+    def __register__(cls, module):
+        created = not backend.TableHandler.table_exist(cls._table)
+        super().__register__(module)
+        if created:
+            cls.rebuild()
+
+    @classmethod
+    def _recorded_columns(cls):
+        raise NotImplementedError
+
+    @classmethod
+    def _sources(cls):
+        "Return the source query of each document model, by their ids"
+        raise NotImplementedError
+
+    @classmethod
+    def _recorded_from(cls, table, model, ids):
+        "Return the condition of the rows recorded from the documents"
+        raise NotImplementedError
+
+    @classmethod
+    def record(cls, documents):
+        "Record again the rows of the documents"
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        columns = [Column(table, c) for c in cls._recorded_columns()]
+        for model, source in cls._sources().items():
+            ids = sorted({d.id for d in documents if d.__name__ == model})
+            for sub_ids in grouped_slice(ids, backend.MAX_QUERY_PARAMS):
+                sub_ids = list(sub_ids)
+                cursor.execute(*table.delete(
+                        where=cls._recorded_from(table, model, sub_ids)))
+                cursor.execute(*table.insert(columns, source(sub_ids)))
+
+    @classmethod
+    def rebuild(cls):
+        "Record the rows of every document again"
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        columns = [Column(table, c) for c in cls._recorded_columns()]
+        cursor.execute(*table.delete())
+        for source in cls._sources().values():
+            cursor.execute(*table.insert(columns, source()))
+
+    @classmethod
+    def reconcile(cls):
+        "Return the documents whose recorded rows differ from them"
+        table = cls.__table__()
+        recorded = table.select(
+            *(getattr(table, c) for c in cls._recorded_columns()))
+        sources = Union(
+            *(source() for source in cls._sources().values()), all_=True)
+        differences = Union(
+            Except(recorded, sources),
+            Except(sources, recorded), all_=True)
+        document = getattr(differences, cls._document_column)
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*differences.select(
+                document, group_by=[document], order_by=[document]))
+        return [d for d, in cursor]
+
+
+class Line(
+        RecordedMixin, CompanyCurrencyMixin, ModelSQL, ModelView):
     """Insights Sale Line
 
-    The sale lines the reports count, one row per line, recorded again
-    whenever their order changes (see RecordedOrderMixin)"""
+    The sale lines the reports count, one row per line"""
     __name__ = 'omni.insights.line'
+    _document_column = 'order'
 
     company = fields.Many2One('company.company', "Company", readonly=True)
     date = fields.Date("Date", readonly=True)
@@ -192,13 +263,6 @@ class Line(CompanyCurrencyMixin, ModelSQL, ModelView):
                     (t.date, Index.Range())),
                 Index(t, (t.order, Index.Equality())),
                 })
-
-    @classmethod
-    def __register__(cls, module):
-        created = not backend.TableHandler.table_exist(cls._table)
-        super().__register__(module)
-        if created:
-            cls.rebuild()
 
     @classmethod
     def lines(cls, company, from_date=None, to_date=None, filtered=True):
@@ -235,53 +299,14 @@ class Line(CompanyCurrencyMixin, ModelSQL, ModelView):
 
     @classmethod
     def _sources(cls):
-        "Return the source query of each order model, by the orders' ids"
         return {
             'sale.sale': cls._sale_lines,
             'sale.point.sale': cls._pos_lines,
             }
 
     @classmethod
-    def record(cls, orders):
-        "Record again the lines of the orders (sales and POS sales)"
-        line = cls.__table__()
-        cursor = Transaction().connection.cursor()
-        columns = [Column(line, c) for c in cls._recorded_columns()]
-        for model, source in cls._sources().items():
-            ids = sorted({o.id for o in orders if o.__name__ == model})
-            for sub_ids in grouped_slice(ids, backend.MAX_QUERY_PARAMS):
-                sub_ids = list(sub_ids)
-                cursor.execute(*line.delete(where=line.order.in_(
-                            ['%s,%s' % (model, i) for i in sub_ids])))
-                cursor.execute(*line.insert(columns, source(sub_ids)))
-
-    @classmethod
-    def rebuild(cls):
-        "Record the lines of every order again"
-        line = cls.__table__()
-        cursor = Transaction().connection.cursor()
-        columns = [Column(line, c) for c in cls._recorded_columns()]
-        cursor.execute(*line.delete())
-        for source in cls._sources().values():
-            cursor.execute(*line.insert(columns, source()))
-
-    @classmethod
-    def reconcile(cls):
-        """Return the orders whose recorded lines differ from their
-        documents"""
-        line = cls.__table__()
-        recorded = line.select(
-            *(getattr(line, c) for c in cls._recorded_columns()))
-        sources = Union(
-            *(source() for source in cls._sources().values()), all_=True)
-        differences = Union(
-            Except(recorded, sources),
-            Except(sources, recorded), all_=True)
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*differences.select(
-                differences.order, group_by=[differences.order],
-                order_by=[differences.order]))
-        return [o for o, in cursor]
+    def _recorded_from(cls, table, model, ids):
+        return table.order.in_(['%s,%s' % (model, i) for i in ids])
 
     @classmethod
     def _pos_lines(cls, ids=None):
@@ -358,61 +383,72 @@ class Line(CompanyCurrencyMixin, ModelSQL, ModelView):
             else_='back_office')
 
 
-class RecordedOrderMixin:
-    "Record the insights lines of the orders again when these fields change"
+class RecordedDocumentMixin:
+    """Record the rows of the documents in the insights table again when
+    these fields change"""
     __slots__ = ()
+    _insights_table = 'omni.insights.line'
     _insights_fields = set()
 
     @classmethod
     def write(cls, *args):
         super().write(*args)
         actions = iter(args)
-        orders = []
+        documents = []
         for records, values in zip(actions, actions, strict=True):
             if cls._insights_fields & values.keys():
-                orders.extend(cls._insights_orders(records))
-        if orders:
-            Pool().get('omni.insights.line').record(orders)
+                documents.extend(cls._insights_documents(records))
+        if documents:
+            Pool().get(cls._insights_table).record(documents)
 
     @classmethod
-    def _insights_orders(cls, records):
+    def _insights_documents(cls, records):
         return records
 
 
-class Sale(RecordedOrderMixin, metaclass=PoolMeta):
+class Sale(RecordedDocumentMixin, metaclass=PoolMeta):
     __name__ = 'sale.sale'
     _insights_fields = {
         'state', 'company', 'sale_date', 'party', 'warehouse',
         'origin_store', 'pickup_store', 'web_shop'}
 
 
-class SaleLine(RecordedOrderMixin, metaclass=PoolMeta):
+class SaleLine(RecordedDocumentMixin, metaclass=PoolMeta):
     __name__ = 'sale.line'
     _insights_fields = {
         'type', 'product', 'quantity', 'actual_quantity', 'unit_price'}
 
     @classmethod
-    def _insights_orders(cls, records):
+    def _insights_documents(cls, records):
         return [r.sale for r in records]
 
 
-class POSSale(RecordedOrderMixin, metaclass=PoolMeta):
+class POSSale(RecordedDocumentMixin, metaclass=PoolMeta):
     __name__ = 'sale.point.sale'
     _insights_fields = {'state', 'company', 'date', 'point', 'member'}
 
 
-class PickupRefund(RecordedOrderMixin, metaclass=PoolMeta):
+class Move(RecordedDocumentMixin, metaclass=PoolMeta):
+    __name__ = 'stock.move'
+    _insights_table = 'omni.insights.shipped'
+    _insights_fields = {
+        'state', 'company', 'effective_date', 'product', 'quantity',
+        'internal_quantity', 'from_location', 'to_location', 'cost_price'}
+
+
+class PickupRefund(RecordedDocumentMixin, metaclass=PoolMeta):
     __name__ = 'sale.pickup.refund'
     _insights_fields = {'sale', 'lines'}
 
     @classmethod
     def create(cls, vlist):
         refunds = super().create(vlist)
-        Pool().get('omni.insights.line').record(cls._insights_orders(refunds))
+        Pool().get(cls._insights_table).record(
+            cls._insights_documents(refunds))
         return refunds
 
     @classmethod
-    def _insights_orders(cls, records):
+    def _insights_documents(cls, records):
         return [r.sale for r in records]
 
 
@@ -848,6 +884,66 @@ class MemberSegment(
             ('party', 'in', [m for m, in cursor])]
 
 
+class Shipped(RecordedMixin, ModelSQL):
+    """Insights Shipped Goods
+
+    The done moves from a warehouse to a customer, one row per move"""
+    __name__ = 'omni.insights.shipped'
+    _document_column = 'id'
+
+    company = fields.Many2One('company.company', "Company", readonly=True)
+    date = fields.Date("Date", readonly=True)
+    product = fields.Many2One('product.product', "Product", readonly=True)
+    warehouse = fields.Many2One(
+        'stock.location', "Warehouse", readonly=True)
+    quantity = fields.Float("Quantity", readonly=True)
+    cost_price = fields.Numeric("Cost Price", readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.add(
+            Index(t, (t.company, Index.Range()), (t.date, Index.Range())))
+
+    @classmethod
+    def _recorded_columns(cls):
+        return ['id', 'company', 'date', 'product', 'warehouse', 'quantity',
+            'cost_price']
+
+    @classmethod
+    def _sources(cls):
+        return {'stock.move': cls._moves}
+
+    @classmethod
+    def _recorded_from(cls, table, model, ids):
+        return table.id.in_(ids)
+
+    @classmethod
+    def _moves(cls, ids=None):
+        pool = Pool()
+        Location = pool.get('stock.location')
+        Move = pool.get('stock.move')
+        move = Move.__table__()
+        customer = Location.__table__()
+        sold = warehouses_of_locations()
+        where = (move.state == 'done') & (customer.type == 'customer')
+        if ids is not None:
+            where &= move.id.in_(ids)
+        return (move
+            .join(sold, condition=move.from_location == sold.location)
+            .join(customer, condition=move.to_location == customer.id)
+            .select(
+                move.id.as_('id'),
+                move.company.as_('company'),
+                move.effective_date.as_('date'),
+                move.product.as_('product'),
+                sold.warehouse.as_('warehouse'),
+                move.internal_quantity.as_('quantity'),
+                move.cost_price.as_('cost_price'),
+                where=where))
+
+
 class Inventory(CompanyCurrencyMixin, ModelSQL, ModelView):
     "Inventory Turnover"
     __name__ = 'omni.insights.inventory'
@@ -888,33 +984,25 @@ class Inventory(CompanyCurrencyMixin, ModelSQL, ModelView):
     def table_query(cls):
         pool = Pool()
         Availability = pool.get('stock.availability')
-        Location = pool.get('stock.location')
-        Move = pool.get('stock.move')
+        Shipped = pool.get('omni.insights.shipped')
         context = Transaction().context
         company = context.get('company')
         from_date, to_date, _ = period()
-        move = Move.__table__()
-        customer = Location.__table__()
+        shipped = Shipped.__table__()
         availability = Availability.__table__()
         costs = cost_prices(company)
-        sold = warehouses_of_locations()
         held = warehouses_of_locations()
         cost_price = Coalesce(costs.cost_price, 0)
-        moves = (move
-            .join(sold, condition=move.from_location == sold.location)
-            .join(customer, condition=move.to_location == customer.id)
-            .join(costs, 'LEFT', condition=move.product == costs.product)
-            .select(
-                move.product, sold.warehouse,
-                move.internal_quantity.as_('sold'),
-                (move.internal_quantity * Coalesce(move.cost_price,
+        moves = shipped.join(costs, 'LEFT',
+            condition=shipped.product == costs.product).select(
+                shipped.product, shipped.warehouse,
+                shipped.quantity.as_('sold'),
+                (shipped.quantity * Coalesce(shipped.cost_price,
                         cost_price)).as_('cost'),
                 Literal(0).as_('on_hand'),
                 Literal(0).as_('value'),
-                where=(move.state == 'done') & (move.company == company)
-                & (customer.type == 'customer')
-                & (move.effective_date >= from_date)
-                & (move.effective_date <= to_date)))
+                where=(shipped.company == company)
+                & (shipped.date >= from_date) & (shipped.date <= to_date))
         stock = (availability
             .join(held, condition=availability.location == held.location)
             .join(costs, 'LEFT',

@@ -105,6 +105,7 @@ class CheckoutTestCase(MallTestMixin, RouteTestCase):
                 for line in Line.search([('order', '=', str(sale))])),
             expected)
         self.assertEqual(Line.reconcile(), [])
+        self.assertEqual(pool.get('omni.insights.shipped').reconcile(), [])
 
     def test_pickup_checkout(self):
         "A pickup order with tier, pickup discount, coupon and points"
