@@ -257,17 +257,17 @@ def bulk_insert(conninfo, ids, args):
 
 
 def record_insights(database):
-    "Record the reports' sale lines and shipped goods of the documents"
+    """Record the reports' sale lines and shipped goods of the documents
+    and summarize the closed months"""
     from trytond.pool import Pool
     from trytond.transaction import Transaction
     tables = ['omni.insights.line', 'omni.insights.shipped']
     with Transaction().start(database, 0) as transaction:
         for name in tables:
             Pool().get(name).rebuild()
+        Pool().get('omni.insights.summarized_month').summarize()
         transaction.commit()
-        for name in tables:
-            transaction.connection.cursor().execute(
-                'ANALYZE "%s"' % Pool().get(name)._table)
+        transaction.connection.cursor().execute('ANALYZE')
 
 
 BULK_TABLES = ['stock_move', 'sale_point_sale_line', 'sale_line']

@@ -23,7 +23,6 @@ from dateutil.relativedelta import relativedelta
 from sql import Column, Except, Literal, Null, Union, Window
 from sql.aggregate import Count, Max, Min, Sum
 from sql.conditionals import Case, Coalesce
-from sql.functions import DateTrunc
 from sql.operators import Concat
 from trytond import backend
 from trytond.model import Index, ModelSQL, ModelView, fields
@@ -34,6 +33,8 @@ from trytond.transaction import Transaction
 from trytond.wizard import StateAction, StateTransition, Wizard
 
 from trytond.modules.currency.fields import Monetary
+
+from .summary import by_month
 
 CHANNELS = [
     ('pos', "Store POS"),
@@ -190,13 +191,22 @@ class RecordedMixin:
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
         columns = [Column(table, c) for c in cls._recorded_columns()]
+        dates = set()
         for model, source in cls._sources().items():
             ids = sorted({d.id for d in documents if d.__name__ == model})
             for sub_ids in grouped_slice(ids, backend.MAX_QUERY_PARAMS):
                 sub_ids = list(sub_ids)
-                cursor.execute(*table.delete(
-                        where=cls._recorded_from(table, model, sub_ids)))
+                where = cls._recorded_from(table, model, sub_ids)
+                cursor.execute(*table.select(
+                        table.company, table.date, where=where))
+                dates.update(cursor)
+                cursor.execute(*table.delete(where=where))
                 cursor.execute(*table.insert(columns, source(sub_ids)))
+                cursor.execute(*table.select(
+                        table.company, table.date, where=where))
+                dates.update(cursor)
+        Pool().get('omni.insights.summarized_month').summarize_again(
+            cls.__name__, dates)
 
     @classmethod
     def rebuild(cls):
@@ -207,6 +217,7 @@ class RecordedMixin:
         cursor.execute(*table.delete())
         for source in cls._sources().values():
             cursor.execute(*table.insert(columns, source()))
+        Pool().get('omni.insights.summarized_month').forget(cls.__name__)
 
     @classmethod
     def reconcile(cls):
@@ -260,6 +271,10 @@ class Line(
         cls._sql_indexes.update({
                 Index(t,
                     (t.company, Index.Range()),
+                    (t.date, Index.Range())),
+                Index(t,
+                    (t.company, Index.Equality()),
+                    (t.channel, Index.Equality()),
                     (t.date, Index.Range())),
                 Index(t, (t.order, Index.Equality())),
                 })
@@ -513,11 +528,34 @@ class ChannelContributionMixin(CompanyCurrencyMixin, DrillDownMixin):
         raise NotImplementedError
 
     @classmethod
+    def _lines(cls, company, from_date, to_date, previous):
+        """Return the query of company, date, channel, product, quantity,
+        revenue and cost of the two periods, by month where summarized
+        unless a store or channel is chosen"""
+        pool = Pool()
+        Line = pool.get('omni.insights.line')
+        LineMonth = pool.get('omni.insights.line.month')
+        context = Transaction().context
+        if context.get('store') or context.get('channel'):
+            return Line.lines(company, previous, to_date)
+        rows = Union(
+            *LineMonth.rows(company, previous,
+                from_date - datetime.timedelta(days=1)).queries,
+            *LineMonth.rows(company, from_date, to_date).queries,
+            all_=True)
+        costs = cost_prices(company)
+        return rows.join(costs, 'LEFT',
+            condition=rows.product == costs.product).select(
+                Literal(company).as_('company'), rows.date, rows.channel,
+                rows.product, rows.quantity, rows.revenue,
+                (rows.quantity * Coalesce(costs.cost_price, 0)).as_('cost'))
+
+    @classmethod
     def table_query(cls):
         context = Transaction().context
         from_date, to_date, previous = period()
-        lines = Pool().get('omni.insights.line').lines(
-            context.get('company'), previous, to_date)
+        lines = cls._lines(
+            context.get('company'), from_date, to_date, previous)
         from_item, key, name = cls._group_key(lines)
         current = lines.date >= from_date
 
@@ -662,18 +700,24 @@ class StoreCapability(
 
     @classmethod
     def _event(cls, query_from, store, where, counter=None, revenue=None):
-        "Return a select of store, the counters and revenue"
-        return query_from.select(
+        "Return a select of store, the counters and revenue by store"
+        events = query_from.select(
             store.as_('store'),
-            *(Literal(int(n == counter)).as_(n) for n in cls._counters()),
             (revenue if revenue is not None else Literal(0)).as_('revenue'),
             where=where)
+        return events.select(
+            events.store,
+            *((Count() if n == counter else Literal(0)).as_(n)
+                for n in cls._counters()),
+            Sum(events.revenue).as_('revenue'),
+            group_by=[events.store])
 
     @classmethod
     def _events(cls, company, from_date, to_date):
         pool = Pool()
         Identity = pool.get('party.wechat_identity')
         Line = pool.get('omni.insights.line')
+        MemberMonth = pool.get('omni.insights.member.month')
         Party = pool.get('party.party')
         Redemption = pool.get('sale.promotion.coupon.redemption')
         Sale = pool.get('sale.sale')
@@ -725,14 +769,17 @@ class StoreCapability(
             & (redemption.date < end),
             'coupons_redeemed')
 
-        lines = Line.lines(company, from_date, to_date, filtered=False)
+        purchases = MemberMonth.rows(company, from_date, to_date)
         party = Party.__table__()
         yield cls._event(
-            lines.join(party, 'LEFT', condition=lines.party == party.id),
-            Case((lines.channel == 'endless_aisle', lines.store),
-                else_=party.member_join_store),
-            lines.channel.in_(ONLINE_CHANNELS + ['endless_aisle']),
-            revenue=lines.revenue)
+            purchases.join(party, condition=purchases.party == party.id),
+            party.member_join_store,
+            purchases.channel.in_(ONLINE_CHANNELS),
+            revenue=purchases.revenue)
+
+        lines = Line.lines(company, from_date, to_date, filtered=False)
+        yield cls._event(lines, lines.store,
+            lines.channel == 'endless_aisle', revenue=lines.revenue)
 
     def get_document_domain(self):
         from_date, to_date, _ = period()
@@ -804,32 +851,44 @@ class MemberSegment(
             to_date)
 
     @classmethod
-    def members_query(cls):
-        "Return a query of the members who bought, their figures and segment"
+    def purchases(cls):
+        """Return a query of month, party, channel, revenue and orders of
+        the 12 months, by month where summarized unless a store or channel
+        is chosen"""
         pool = Pool()
         Line = pool.get('omni.insights.line')
-        Party = pool.get('party.party')
+        MemberMonth = pool.get('omni.insights.member.month')
         context = Transaction().context
+        company = context.get('company')
         start, end = cls.window()
-        lines = Line.lines(context.get('company'), start, end)
+        if not (context.get('store') or context.get('channel')):
+            return MemberMonth.rows(company, start, end)
+        return by_month(Line.lines(company, start, end))
+
+    @classmethod
+    def members_query(cls):
+        "Return a query of the members who bought, their figures and segment"
+        Party = Pool().get('party.party')
+        company = Transaction().context.get('company')
+        purchases = cls.purchases()
         party = Party.__table__()
 
         def bought_in(channels):
-            return Max(Case((lines.channel.in_(channels), 1), else_=0))
+            return Max(Case((purchases.channel.in_(channels), 1), else_=0))
         online, store = bought_in(ONLINE_CHANNELS), bought_in(STORE_CHANNELS)
-        return lines.join(party, condition=lines.party == party.id).select(
-            lines.party.as_('member'),
-            lines.company.as_('company'),
-            Case(((online == 1) & (store == 1), 'omnichannel'),
-                (online == 1, 'online_only'),
-                else_='store_only').as_('segment'),
-            Sum(lines.revenue).as_('spend'),
-            Count(lines.order, distinct=True).as_('orders'),
-            Count(DateTrunc('month', lines.date), distinct=True).as_(
-                'active_months'),
-            where=(party.member_number != Null)
-            & lines.channel.in_(ONLINE_CHANNELS + STORE_CHANNELS),
-            group_by=[lines.party, lines.company])
+        return purchases.join(party,
+            condition=purchases.party == party.id).select(
+                purchases.party.as_('member'),
+                Literal(company).as_('company'),
+                Case(((online == 1) & (store == 1), 'omnichannel'),
+                    (online == 1, 'online_only'),
+                    else_='store_only').as_('segment'),
+                Sum(purchases.revenue).as_('spend'),
+                Sum(purchases.orders).as_('orders'),
+                Count(purchases.month, distinct=True).as_('active_months'),
+                where=(party.member_number != Null)
+                & purchases.channel.in_(ONLINE_CHANNELS + STORE_CHANNELS),
+                group_by=[purchases.party])
 
     @classmethod
     def table_query(cls):
@@ -984,11 +1043,11 @@ class Inventory(CompanyCurrencyMixin, ModelSQL, ModelView):
     def table_query(cls):
         pool = Pool()
         Availability = pool.get('stock.availability')
-        Shipped = pool.get('omni.insights.shipped')
+        ShippedMonth = pool.get('omni.insights.shipped.month')
         context = Transaction().context
         company = context.get('company')
         from_date, to_date, _ = period()
-        shipped = Shipped.__table__()
+        shipped = ShippedMonth.rows(company, from_date, to_date)
         availability = Availability.__table__()
         costs = cost_prices(company)
         held = warehouses_of_locations()
@@ -997,12 +1056,10 @@ class Inventory(CompanyCurrencyMixin, ModelSQL, ModelView):
             condition=shipped.product == costs.product).select(
                 shipped.product, shipped.warehouse,
                 shipped.quantity.as_('sold'),
-                (shipped.quantity * Coalesce(shipped.cost_price,
-                        cost_price)).as_('cost'),
+                (shipped.cost + shipped.quantity_unpriced * cost_price
+                    ).as_('cost'),
                 Literal(0).as_('on_hand'),
-                Literal(0).as_('value'),
-                where=(shipped.company == company)
-                & (shipped.date >= from_date) & (shipped.date <= to_date))
+                Literal(0).as_('value'))
         stock = (availability
             .join(held, condition=availability.location == held.location)
             .join(costs, 'LEFT',

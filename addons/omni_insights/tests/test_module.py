@@ -1,12 +1,17 @@
 # This file is part of Omni Retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
+import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
+from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+from trytond.transaction import Transaction
 
+from trytond.modules.company.tests import create_company
 from trytond.modules.omni_insights.exceptions import StatementError
 from trytond.modules.omni_insights.reconciliation import parse_trade_bill
+from trytond.modules.omni_insights.summary import other_days, whole_months
 from trytond.modules.omni_inventory_bridge.tests.tools import StackMixin
 
 BILL = (Path(__file__).parent / 'wechat_trade_bill.csv').read_bytes()
@@ -43,6 +48,64 @@ class OmniInsightsTestCase(StackMixin, ModuleTestCase):
                 ]:
             with self.assertRaises(StatementError):
                 parse_trade_bill(data)
+
+    def test_whole_months(self):
+        "The months wholly in a period and the days around them"
+        months = whole_months(dt.date(2025, 11, 27), dt.date(2026, 2, 28))
+        self.assertEqual(months, [
+                dt.date(2025, 12, 1), dt.date(2026, 1, 1),
+                dt.date(2026, 2, 1)])
+        self.assertEqual(
+            whole_months(dt.date(2026, 1, 1), dt.date(2026, 1, 30)), [])
+        self.assertEqual(
+            other_days(dt.date(2025, 11, 27), dt.date(2026, 3, 2),
+                [dt.date(2025, 12, 1), dt.date(2026, 2, 1)]),
+            [(dt.date(2025, 11, 27), dt.date(2025, 11, 30)),
+                (dt.date(2026, 1, 1), dt.date(2026, 1, 31)),
+                (dt.date(2026, 3, 1), dt.date(2026, 3, 2))])
+
+    @with_transaction()
+    def test_summarize_again(self):
+        "Lines recorded again in a summarized month summarize it again"
+        pool = Pool()
+        Line = pool.get('omni.insights.line')
+        LineMonth = pool.get('omni.insights.line.month')
+        Month = pool.get('omni.insights.summarized_month')
+        company = create_company()
+        line = Line.__table__()
+        cursor = Transaction().connection.cursor()
+        for id_, date, revenue in [
+                (1, dt.date(2026, 1, 5), 10),
+                (3, dt.date(2026, 1, 20), 5),
+                (5, dt.date(2026, 2, 3), 7)]:
+            cursor.execute(*line.insert(
+                    [line.id, line.company, line.date, line.order,
+                        line.channel, line.quantity, line.revenue],
+                    [[id_, company.id, date, 'sale.sale,%s' % id_, 'pos', 1,
+                            Decimal(revenue)]]))
+
+        def revenues():
+            rows = LineMonth.rows(
+                company.id, dt.date(2026, 1, 1), dt.date(2026, 2, 10))
+            cursor.execute(*rows.select(
+                    rows.date, rows.revenue, order_by=[rows.date]))
+            return [(str(d)[:10], float(r)) for d, r in cursor]
+
+        self.assertEqual(revenues(),
+            [('2026-01-05', 10), ('2026-01-20', 5), ('2026-02-03', 7)])
+        with Transaction().set_context(company=company.id):
+            Month.summarize()
+        self.assertEqual(revenues(), [('2026-01-01', 15), ('2026-02-03', 7)])
+
+        cursor.execute(*line.update(
+                [line.revenue], [Decimal(20)], where=line.id == 3))
+        Month.summarize_again(
+            'omni.insights.line', [(company.id, dt.date(2026, 1, 20))])
+        self.assertEqual(revenues(), [('2026-01-01', 30), ('2026-02-03', 7)])
+
+        summarized = Month.search([])
+        Month.summarize()
+        self.assertEqual(Month.search([]), summarized)
 
 
 del ModuleTestCase
