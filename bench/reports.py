@@ -232,7 +232,9 @@ REPORTS = [
             split_part(r.origin, ',', 2)::integer AS document
         FROM sale_promotion_coupon_redemption AS r
         JOIN sale_promotion_coupon_number AS n ON n.id = r.number
-        WHERE r.state = 'done' AND r.origin IS NOT NULL),
+        WHERE r.state = 'done' AND r.origin IS NOT NULL
+            AND r.date >= %(from_date)s
+            AND r.date < %(to_date)s::date + 1),
     revenue AS (
         SELECT r.coupon, sum(l.quantity * l.unit_list_price) AS amount
         FROM redeemed AS r
@@ -258,12 +260,16 @@ REPORTS = [
         SELECT coupon, count(*) AS issued,
             count(*) FILTER (WHERE issued_how = 'claim') AS claimed
         FROM sale_promotion_coupon_number WHERE party IS NOT NULL
+            AND issued_at >= %(from_date)s
+            AND issued_at < %(to_date)s::date + 1
         GROUP BY coupon),
     redemptions AS (
         SELECT n.coupon, count(*) AS redeemed
         FROM sale_promotion_coupon_redemption AS r
         JOIN sale_promotion_coupon_number AS n ON n.id = r.number
-        WHERE r.state = 'done' GROUP BY n.coupon)
+        WHERE r.state = 'done' AND r.date >= %(from_date)s
+            AND r.date < %(to_date)s::date + 1
+        GROUP BY n.coupon)
     SELECT coupon, numbers.issued, numbers.claimed,
         COALESCE(redemptions.redeemed, 0),
         (SELECT sum(amount) FROM revenue WHERE revenue.coupon = numbers.coupon)

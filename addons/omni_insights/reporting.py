@@ -620,16 +620,8 @@ class CategoryChannel(ChannelContributionMixin, ModelSQL, ModelView):
 
     @classmethod
     def _group_key(cls, lines):
-        pool = Pool()
-        Product = pool.get('product.product')
-        TemplateCategory = pool.get('product.template-product.category')
-        product = Product.__table__()
-        template_category = TemplateCategory.__table__()
-        from_item = (lines
-            .join(product, condition=lines.product == product.id)
-            .join(template_category,
-                condition=product.template == template_category.template))
-        return from_item, template_category.category, 'category'
+        from_item, category = category_of_products(lines, lines.product)
+        return from_item, category, 'category'
 
     def get_document_domain(self):
         return super().get_document_domain() + [
@@ -1003,12 +995,25 @@ class Shipped(RecordedMixin, ModelSQL):
                 where=where))
 
 
-class Inventory(CompanyCurrencyMixin, ModelSQL, ModelView):
-    "Inventory Turnover"
-    __name__ = 'omni.insights.inventory'
+def category_of_products(query, product):
+    """Return the query joined with the categories of its products and the
+    category column"""
+    pool = Pool()
+    Product = pool.get('product.product')
+    TemplateCategory = pool.get('product.template-product.category')
+    product_ = Product.__table__()
+    template_category = TemplateCategory.__table__()
+    from_item = (query
+        .join(product_, condition=product == product_.id)
+        .join(template_category,
+            condition=product_.template == template_category.template))
+    return from_item, template_category.category
+
+
+class InventoryMixin(CompanyCurrencyMixin):
+    __slots__ = ()
 
     company = fields.Many2One('company.company', "Company")
-    product = fields.Many2One('product.product', "Product")
     location = fields.Many2One('stock.location', "Location")
     quantity_sold = fields.Float(
         "Quantity Sold", help="Sent from the location to customers.")
@@ -1070,13 +1075,14 @@ class Inventory(CompanyCurrencyMixin, ModelSQL, ModelView):
                 availability.on_hand,
                 availability.on_hand * cost_price))
         events = Union(moves, stock, all_=True)
+        from_item, key, name = cls._group_key(events)
         where = Literal(True)
         if context.get('store'):
             where &= events.warehouse == context['store']
-        return events.select(
-            (events.product * 1000003 + events.warehouse).as_('id'),
+        return from_item.select(
+            (key * 1000003 + events.warehouse).as_('id'),
             Literal(company).as_('company'),
-            events.product,
+            key.as_(name),
             events.warehouse.as_('location'),
             cls.quantity_sold.sql_cast(Sum(events.sold)).as_(
                 'quantity_sold'),
@@ -1086,7 +1092,12 @@ class Inventory(CompanyCurrencyMixin, ModelSQL, ModelView):
             cls.stock_value.sql_cast(Sum(events.value)).as_('stock_value'),
             Literal((to_date - from_date).days + 1).as_('days'),
             where=where,
-            group_by=[events.product, events.warehouse])
+            group_by=[key, events.warehouse])
+
+    @classmethod
+    def _group_key(cls, events):
+        "Return the from item, the group column and its name"
+        raise NotImplementedError
 
     def get_figure(self, name):
         if name == 'turnover':
@@ -1100,13 +1111,43 @@ class Inventory(CompanyCurrencyMixin, ModelSQL, ModelView):
     def get_move_domain(self):
         from_date, to_date, _ = period()
         return [
-            ('product', '=', self.product.id),
             ('from_location', 'child_of', [self.location.id], 'parent'),
             ('to_location.type', '=', 'customer'),
             ('state', '=', 'done'),
             ('effective_date', '>=', from_date),
             ('effective_date', '<=', to_date),
             ]
+
+
+class Inventory(InventoryMixin, ModelSQL, ModelView):
+    "Inventory Turnover"
+    __name__ = 'omni.insights.inventory'
+
+    product = fields.Many2One('product.product', "Product")
+
+    @classmethod
+    def _group_key(cls, events):
+        return events, events.product, 'product'
+
+    def get_move_domain(self):
+        return super().get_move_domain() + [
+            ('product', '=', self.product.id)]
+
+
+class InventoryCategory(InventoryMixin, ModelSQL, ModelView):
+    "Inventory Turnover by Category"
+    __name__ = 'omni.insights.inventory_category'
+
+    category = fields.Many2One('product.category', "Category")
+
+    @classmethod
+    def _group_key(cls, events):
+        from_item, category = category_of_products(events, events.product)
+        return from_item, category, 'category'
+
+    def get_move_domain(self):
+        return super().get_move_domain() + [
+            ('product.template.categories', '=', self.category.id)]
 
 
 class CouponRevenueMixin(DrillDownMixin):
@@ -1124,7 +1165,8 @@ class CouponRevenueMixin(DrillDownMixin):
 
     @classmethod
     def redeemed_orders(cls):
-        "Return a query of the coupon, store and origin of live redemptions"
+        """Return a query of the coupon, store and origin of the live
+        redemptions of the period"""
         pool = Pool()
         Number = pool.get('sale.promotion.coupon.number')
         Redemption = pool.get('sale.promotion.coupon.redemption')
@@ -1134,7 +1176,8 @@ class CouponRevenueMixin(DrillDownMixin):
             condition=redemption.number == number.id).select(
                 number.coupon, redemption.store, redemption.origin,
                 where=(redemption.state == 'done')
-                & (redemption.origin != Null))
+                & (redemption.origin != Null)
+                & cls._in_period(redemption.date))
 
     @classmethod
     def get_revenue(cls, statistics, name):
@@ -1202,7 +1245,9 @@ class OpenDocuments(Wizard):
     moves = StateAction('stock.act_move_form')
 
     def transition_start(self):
-        if self.model.__name__ == 'omni.insights.inventory':
+        if self.model.__name__ in {
+                'omni.insights.inventory',
+                'omni.insights.inventory_category'}:
             return 'moves'
         return 'lines'
 

@@ -456,7 +456,10 @@ class Sale(metaclass=PoolMeta):
 
 
 class CampaignStatistic(ModelSQL, ModelView):
-    "Coupon Campaign Statistics"
+    """Coupon Campaign Statistics
+
+    Of the numbers issued and the redemptions between the context's
+    from_date and to_date, when given"""
     __name__ = 'sale.promotion.coupon.statistic'
 
     coupon = fields.Many2One(
@@ -473,6 +476,21 @@ class CampaignStatistic(ModelSQL, ModelView):
         super().__setup__()
         cls.__access__.add('coupon')
         cls._order.insert(0, ('coupon', 'DESC'))
+
+    @staticmethod
+    def _in_period(column):
+        """Return the condition of the timestamp column between the
+        context's from_date and to_date, when given"""
+        context = Transaction().context
+        where = Literal(True)
+        if context.get('from_date'):
+            where &= column >= datetime.datetime.combine(
+                context['from_date'], datetime.time())
+        if context.get('to_date'):
+            where &= column < datetime.datetime.combine(
+                context['to_date'] + datetime.timedelta(days=1),
+                datetime.time())
+        return where
 
     @classmethod
     def _events(cls):
@@ -495,13 +513,15 @@ class CampaignStatistic(ModelSQL, ModelView):
                 Case((number.issued_how == 'claim', 1),
                     else_=0).as_('claimed'),
                 Literal(0).as_('redeemed'),
-                where=number.party != Null)
+                where=(number.party != Null)
+                & cls._in_period(number.issued_at))
         redeemed = redemption.join(number_r,
             condition=redemption.number == number_r.id).select(
                 redemption.id * 2 + 1, number_r.coupon, number_r.company,
                 redemption.store,
                 Literal(0), Literal(0), Literal(1),
-                where=redemption.state == 'done')
+                where=(redemption.state == 'done')
+                & cls._in_period(redemption.date))
         # Number and redemption ids made disjoint identify each group
         return Union(issued, redeemed, all_=True)
 
