@@ -123,7 +123,11 @@ class SummarizedMonth(ModelSQL):
     def summarize_again(cls, recorded, company_dates):
         """Summarize again the summarized months of the (company, date) of
         rows of the recorded model"""
+        # Only closed months are summarized: spare the current month's
+        # writes the look-up
+        current = first_day(Pool().get('ir.date').today())
         touched = {(c, first_day(d)) for c, d in company_dates if d}
+        touched = {(c, m) for c, m in touched if m < current}
         if not touched:
             return
         for Summary in cls.summaries(recorded):
