@@ -17,6 +17,7 @@ A line refunded to the customer (sale.pickup.refund) is not counted.
 Revenue is untaxed, in the company's currency; cost is the quantity at the
 product's cost price."""
 import datetime
+from collections import defaultdict
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
@@ -995,6 +996,58 @@ class Shipped(RecordedMixin, ModelSQL):
                 where=where))
 
 
+def supplier_payments(company, from_date, to_date):
+    """Return a query of the product, amount, receipt and payment dates of
+    the lines of the company's supplier invoices paid in the period"""
+    pool = Pool()
+    Invoice = pool.get('account.invoice')
+    InvoiceLine = pool.get('account.invoice.line')
+    InvoiceLineMove = pool.get('account.invoice.line-stock.move')
+    MoveLine = pool.get('account.move.line')
+    Reconciliation = pool.get('account.move.reconciliation')
+    StockMove = pool.get('stock.move')
+    invoice = Invoice.__table__()
+    invoice_line = InvoiceLine.__table__()
+    invoice_line_move = InvoiceLineMove.__table__()
+    move_line = MoveLine.__table__()
+    reconciliation = Reconciliation.__table__()
+    stock_move = StockMove.__table__()
+    paid_on = Max(reconciliation.date)
+    paid = (invoice
+        .join(move_line, condition=(move_line.move == invoice.move)
+            & (move_line.account == invoice.account))
+        .join(reconciliation,
+            condition=move_line.reconciliation == reconciliation.id)
+        .select(invoice.id.as_('invoice'), paid_on.as_('paid_on'),
+            where=(invoice.type == 'in') & (invoice.state == 'paid')
+            & (invoice.company == company),
+            group_by=[invoice.id],
+            having=(paid_on >= from_date) & (paid_on <= to_date)))
+    received = (invoice_line_move
+        .join(stock_move,
+            condition=invoice_line_move.stock_move == stock_move.id)
+        .select(invoice_line_move.invoice_line,
+            Min(stock_move.effective_date).as_('received_on'),
+            where=stock_move.state == 'done',
+            group_by=[invoice_line_move.invoice_line]))
+    return (invoice_line
+        .join(paid, condition=invoice_line.invoice == paid.invoice)
+        .join(received, condition=invoice_line.id == received.invoice_line)
+        .select(invoice_line.product,
+            (invoice_line.quantity * invoice_line.unit_price).as_('amount'),
+            received.received_on, paid.paid_on,
+            where=(invoice_line.type == 'line')
+            & (invoice_line.product != Null)
+            & (invoice_line.quantity > 0)))
+
+
+def sql_date(value):
+    "Return the date of an SQL aggregate, which SQLite gives as text"
+    if isinstance(value, str):
+        return datetime.date.fromisoformat(value)
+    return value
+
+
 def category_of_products(query, product):
     """Return the query joined with the categories of its products and the
     category column"""
@@ -1038,6 +1091,19 @@ class InventoryMixin(CompanyCurrencyMixin):
             help="The quantity sold divided by the quantity sold and on "
             "hand."),
         'get_figure')
+    days_payable = fields.Function(fields.Float(
+            "Days Payable", digits=(16, 1),
+            help="The average days from the receipt of the goods to the "
+            "payment of their supplier invoices paid in the period, "
+            "weighted by amount, for the whole company."),
+        'get_cash_figures')
+    cash_conversion = fields.Function(fields.Float(
+            "Cash Conversion Days", digits=(16, 1),
+            help="The days of inventory less the days payable: how long the "
+            "cash paid for the goods waits to come back. Customers pay when "
+            "they order, so no days receivable are added. Empty without "
+            "supplier invoices paid in the period."),
+        'get_cash_figures')
 
     @classmethod
     def __setup__(cls):
@@ -1107,6 +1173,34 @@ class InventoryMixin(CompanyCurrencyMixin):
         elif name == 'sell_through':
             return ratio(
                 self.quantity_sold, self.quantity_sold + self.on_hand)
+
+    @classmethod
+    def get_cash_figures(cls, records, names):
+        cursor = Transaction().connection.cursor()
+        from_date, to_date, _ = period()
+        payments = supplier_payments(
+            Transaction().context.get('company'), from_date, to_date)
+        from_item, key, name = cls._group_key(payments)
+        cursor.execute(*from_item.select(
+                key, payments.amount, payments.received_on, payments.paid_on))
+        amounts, day_amounts = defaultdict(float), defaultdict(float)
+        for key_id, amount, received_on, paid_on in cursor:
+            days = (sql_date(paid_on) - sql_date(received_on)).days
+            amounts[key_id] += float(amount)
+            day_amounts[key_id] += float(amount) * days
+        result = {n: {} for n in names}
+        for record in records:
+            key_id = getattr(record, name).id
+            days_payable = cash_conversion = None
+            if amounts.get(key_id):
+                days_payable = day_amounts[key_id] / amounts[key_id]
+                if record.days_of_inventory is not None:
+                    cash_conversion = record.days_of_inventory - days_payable
+            if 'days_payable' in result:
+                result['days_payable'][record.id] = days_payable
+            if 'cash_conversion' in result:
+                result['cash_conversion'][record.id] = cash_conversion
+        return result
 
     def get_move_domain(self):
         from_date, to_date, _ = period()
