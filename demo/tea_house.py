@@ -84,6 +84,11 @@ FAST_SELLER = ('LC001', 'SA')
 FAST_SALES = [(23, 1), (16, 1), (9, 1), (5, 1), (4, 1), (2, 1), (1, 1), (0, 1)]
 SUPPLIER = ("西湖龙井茶园", "西湖区龙井路 1 号")
 SUPPLIER_LEAD_TIME = datetime.timedelta(days=5)
+# Its last delivery: (days ago received, boxes, days ago paid by bank
+# transfer)
+SUPPLY = (20, 6, 5)
+BANK_TRANSFER = "银行转账"
+HISTORY = datetime.timedelta(days=30)
 
 # name, mobile, street
 MEMBERS = [
@@ -305,12 +310,14 @@ def setup_accounting(config, company):
     if not Account.find([('company', '=', company.id)], limit=1):
         create_chart(config, company)
     accounts = get_accounts(config, company)
-    year = datetime.date.today().year
-    if not FiscalYear.find([
-                ('company', '=', company.id),
-                ('name', '=', str(year)),
-                ]):
-        create_fiscalyear(config, company, year)
+    today = datetime.date.today()
+    # The demo's history goes back a month, into last year in January
+    for year in sorted({today.year, (today - HISTORY).year}):
+        if not FiscalYear.find([
+                    ('company', '=', company.id),
+                    ('name', '=', str(year)),
+                    ]):
+            create_fiscalyear(config, company, year)
     tax = get_or_create(
         config, 'account.tax',
         [('company', '=', company.id), ('name', '=', VAT)],
@@ -486,9 +493,64 @@ def setup_users(config, company, warehouses, lang):
         user.save()
 
 
-def setup_replenishment(config, company, country, warehouses, products):
-    """Buy the fast seller from its tea garden, record its recent sales at
-    the store as done moves to the customer and run the replenishment cron
+def setup_supplier(config, country, products):
+    "Buy the fast seller from its tea garden and return the tea garden"
+    code, _ = FAST_SELLER
+    supplier = get_party(config, *SUPPLIER, country)
+    template = products[code].template
+    if not template.purchasable or not template.product_suppliers:
+        template.purchasable = True
+        template.product_suppliers.new(
+            party=supplier, lead_time=SUPPLIER_LEAD_TIME)
+        template.save()
+    return supplier
+
+
+def setup_supply(config, accounts, supplier, warehouses, products):
+    """The fast seller's last delivery: received at its store, invoiced
+    and paid by bank transfer, before the store counts its stock"""
+    Journal = Model.get('account.journal', config=config)
+    Purchase = Model.get('purchase.purchase', config=config)
+    Shipment = Model.get('stock.shipment.in', config=config)
+    StockMove = Model.get('stock.move', config=config)
+    if Purchase.find([('party', '=', supplier.id)], limit=1):
+        return
+    code, store = FAST_SELLER
+    product = products[code]
+    received_days_ago, boxes, paid_days_ago = SUPPLY
+    today = datetime.date.today()
+    received = today - datetime.timedelta(days=received_days_ago)
+    purchase = Purchase(
+        party=supplier, warehouse=warehouses[store], purchase_date=received)
+    line = purchase.lines.new()
+    line.product = product
+    line.quantity = boxes
+    line.unit_price = product.cost_price
+    purchase.click('quote')
+    purchase.click('confirm')
+    shipment = Shipment(
+        supplier=supplier, warehouse=warehouses[store],
+        effective_date=received)
+    shipment.incoming_moves.extend(StockMove(m.id) for m in purchase.moves)
+    shipment.click('receive')
+    shipment.click('do')
+    invoice, = purchase.invoices
+    invoice.invoice_date = received
+    invoice.click('post')
+    journal, = Journal.find([('type', '=', 'cash')], limit=1)
+    bank_transfer = get_or_create(
+        config, 'account.invoice.payment.method',
+        [('name', '=', BANK_TRANSFER)], name=BANK_TRANSFER, journal=journal,
+        credit_account=accounts['cash'], debit_account=accounts['cash'])
+    pay = invoice.click('pay')
+    pay.form.payment_method = bank_transfer
+    pay.form.date = today - datetime.timedelta(days=paid_days_ago)
+    pay.execute('choice')
+
+
+def setup_replenishment(config, company, warehouses, products):
+    """Record the fast seller's recent sales at the store as done moves to
+    the customer and run the replenishment cron
 
     The sales are created once; the cron updates its open suggestion."""
     Cron = Model.get('ir.cron', config=config)
@@ -496,14 +558,6 @@ def setup_replenishment(config, company, country, warehouses, products):
     Move = Model.get('stock.move', config=config)
     code, store = FAST_SELLER
     product = products[code]
-    supplier = get_party(config, *SUPPLIER, country)
-    template = product.template
-    if not template.purchasable or not template.product_suppliers:
-        template.purchasable = True
-        template.product_suppliers.new(
-            party=supplier, lead_time=SUPPLIER_LEAD_TIME)
-        template.save()
-
     shelf = warehouses[store].storage_location
     customer, = Location.find([('type', '=', 'customer')], limit=1)
     if not Move.find([
@@ -797,11 +851,13 @@ def load(config, admin_password=None):
         for code, *values in WAREHOUSES}
     setup_points(config, company, warehouses, accounts)
     products = setup_products(config, account_category)
+    supplier = setup_supplier(config, country, products)
+    setup_supply(config, accounts, supplier, warehouses, products)
     setup_stock(config, warehouses, products)
     setup_members(config, country, warehouses)
     setup_shop(config, company, warehouses['CW'], lang, country, products)
     setup_users(config, company, warehouses, lang)
-    setup_replenishment(config, company, country, warehouses, products)
+    setup_replenishment(config, company, warehouses, products)
     setup_pickup_payment(config, accounts)
     setup_reservations(config, warehouses, products)
     coupon = setup_loyalty(config, accounts, account_category)

@@ -289,3 +289,20 @@ def test_insights_have_rows(demo, model):
     "The owner sees rows in every report of the last 30 days"
     owner = pconfig.set_trytond(user='owner')
     assert Model.get(model, config=owner).find([])
+
+
+def test_fast_seller_cash_conversion(demo):
+    """The tea garden was paid 15 days after delivering the fast seller,
+    which sells out its 10 boxes in 30 days before the supplier is paid"""
+    _, warehouses, products, *_ = demo
+    owner = pconfig.set_trytond(user='owner')
+    Inventory = Model.get('omni.insights.inventory', config=owner)
+    code, store = tea_house.FAST_SELLER
+    row, = Inventory.find([
+            ('product', '=', products[code].id),
+            ('location', '=', warehouses[store].id),
+            ])
+    # 2 boxes left of 8 sold in 30 days: 7.5 days of inventory
+    assert (row.quantity_sold, row.on_hand) == (8, 2)
+    assert (row.days_of_inventory, row.days_payable) == (7.5, 15)
+    assert row.cash_conversion == -7.5
