@@ -88,6 +88,7 @@ SUPPLIER_LEAD_TIME = datetime.timedelta(days=5)
 # transfer)
 SUPPLY = (20, 6, 5)
 BANK_TRANSFER = "银行转账"
+# How far back the demo's documents go
 HISTORY = datetime.timedelta(days=30)
 
 # name, mobile, street
@@ -311,7 +312,7 @@ def setup_accounting(config, company):
         create_chart(config, company)
     accounts = get_accounts(config, company)
     today = datetime.date.today()
-    # The demo's history goes back a month, into last year in January
+    # In January, the history reaches into last year
     for year in sorted({today.year, (today - HISTORY).year}):
         if not FiscalYear.find([
                     ('company', '=', company.id),
