@@ -107,5 +107,50 @@ class OmniInsightsTestCase(StackMixin, ModuleTestCase):
         Month.summarize()
         self.assertEqual(Month.search([]), summarized)
 
+    @with_transaction()
+    def test_reports_of_user_companies(self):
+        "A user reads the recorded lines and reports of his companies only"
+        pool = Pool()
+        Line = pool.get('omni.insights.line')
+        ModelData = pool.get('ir.model.data')
+        ProductChannel = pool.get('omni.insights.product_channel')
+        Template = pool.get('product.template')
+        User = pool.get('res.user')
+        ours = create_company()
+        theirs = create_company("Other Chain", ours.currency)
+        template, = Template.create([{
+                    'name': "Tea",
+                    'default_uom': ModelData.get_id('product', 'uom_unit'),
+                    'products': [('create', [{}])],
+                    }])
+        product, = template.products
+        today = dt.date(2026, 11, 2)
+        line = Line.__table__()
+        cursor = Transaction().connection.cursor()
+        for id_, company in [(1, ours), (2, theirs)]:
+            cursor.execute(*line.insert(
+                    [line.id, line.company, line.date, line.order,
+                        line.channel, line.product, line.quantity,
+                        line.revenue],
+                    [[id_, company.id, today, 'sale.sale,%s' % id_, 'pos',
+                            product.id, 1, Decimal(10)]]))
+        user, = User.create([{
+                    'name': "Owner", 'login': 'owner',
+                    'companies': [('add', [ours.id])], 'company': ours.id,
+                    'groups': [('add', [
+                                ModelData.get_id(
+                                    'omni_insights', 'group_owner')])],
+                    }])
+
+        context = {'from_date': today, 'to_date': today}
+        with Transaction().set_user(user.id), \
+                Transaction().set_context(context, _check_access=True):
+            self.assertEqual([row.id for row in Line.search([])], [1])
+            for company, revenues in [(ours, [Decimal(10)]), (theirs, [])]:
+                with Transaction().set_context(company=company.id):
+                    self.assertEqual(
+                        [r.revenue for r in ProductChannel.search([])],
+                        revenues)
+
 
 del ModuleTestCase
