@@ -2,7 +2,8 @@
 # this repository contains the full copyright notices and license terms.
 """A coupon redeemed at the same instant by a POS sale and a mall sale on
 PostgreSQL is used once: one sale goes through, the other gets the user
-error "already used", never a database error."""
+error "already used", never a database error.  A member who claims a
+coupon of one per member several times at once gets one number."""
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +17,7 @@ from trytond.modules.omni_inventory_bridge.tests.tools import (
     create_tea_chart,
     create_tea_company,
     run,
+    run_retrying,
 )
 from trytond.modules.omni_member_hub.exceptions import CouponError
 
@@ -24,6 +26,7 @@ pytestmark = pytest.mark.skipif(
     reason="concurrent transactions need PostgreSQL (TRYTOND_DATABASE_URI)")
 
 ROUNDS = 5
+TAPS = 4
 
 
 @pytest.fixture(scope='module')
@@ -182,3 +185,45 @@ def test_coupon_used_once_across_channels(shop, round_):
         ['done', 'refused'], ['quotation', 'refused'])
     winner = 'pos' if results['pos'] == 'done' else 'mall'
     assert used == [(winner, 'done')]
+
+
+def test_claim_once_per_member(shop):
+    """Four taps on claim at once issue one number, the others are refused
+
+    Creating a number locks the numbers table (the unique validation of
+    sale_promotion_coupon), which Tryton takes at the start of the retried
+    transaction, so each claim checks the limit after the one before."""
+    context, (member, _, coupon, _, _) = shop
+
+    def create():
+        Coupon = Pool().get('sale.promotion.coupon')
+        limited, = Coupon.create([{
+                    'promotion': Coupon(coupon).promotion.id,
+                    'number_of_use': 1, 'discount_amount': Decimal(20),
+                    'limit_per_member': 1,
+                    }])
+        return limited.id
+    limited = run(context, create)
+    start = threading.Barrier(TAPS)
+
+    def tap(_):
+        def claim():
+            Coupon = Pool().get('sale.promotion.coupon')
+            return Coupon.claim(member, limited).id
+        start.wait(timeout=60)
+        try:
+            run_retrying(claim, context=context)
+        except CouponError as error:
+            assert "the limit per member" in error.message
+            return 'refused'
+        return 'claimed'
+
+    with ThreadPoolExecutor(TAPS) as executor:
+        results = sorted(executor.map(tap, range(TAPS)))
+
+    def held():
+        Number = Pool().get('sale.promotion.coupon.number')
+        return Number.search_count([
+                ('coupon', '=', limited), ('party', '=', member)])
+    assert results == ['claimed'] + ['refused'] * (TAPS - 1)
+    assert run(context, held) == 1

@@ -32,12 +32,15 @@ def run(context, func):
 
 
 def run_retrying(func, **extras):
-    """Run func in a new transaction, again after a serialization error as
-    Tryton's dispatcher does; return its result and the retries"""
+    """Run func in a new transaction, again after a serialization error or
+    with the locks it asks for as Tryton's dispatcher does; return its
+    result and the retries"""
     for retry in range(100):
         try:
             with Transaction().start(DB_NAME, 0, **extras):
                 return func(), retry
+        except TransactionError as error:
+            error.fix(extras)
         except backend.DatabaseOperationalError:
             time.sleep(0.02 * (retry + 1))
     raise AssertionError("still failing after 100 retries")
