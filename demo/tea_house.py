@@ -510,7 +510,6 @@ def setup_supplier(config, country, products):
 def setup_supply(config, accounts, supplier, warehouses, products):
     """The fast seller's last delivery: received at its store, invoiced
     and paid by bank transfer, before the store counts its stock"""
-    Journal = Model.get('account.journal', config=config)
     Purchase = Model.get('purchase.purchase', config=config)
     Shipment = Model.get('stock.shipment.in', config=config)
     StockMove = Model.get('stock.move', config=config)
@@ -538,11 +537,8 @@ def setup_supply(config, accounts, supplier, warehouses, products):
     invoice, = purchase.invoices
     invoice.invoice_date = received
     invoice.click('post')
-    journal, = Journal.find([('type', '=', 'cash')], limit=1)
-    bank_transfer = get_or_create(
-        config, 'account.invoice.payment.method',
-        [('name', '=', BANK_TRANSFER)], name=BANK_TRANSFER, journal=journal,
-        credit_account=accounts['cash'], debit_account=accounts['cash'])
+    # The invoice shows Pay once a payment method exists
+    bank_transfer = get_payment_method(config, BANK_TRANSFER, accounts['cash'])
     pay = invoice.click('pay')
     pay.form.payment_method = bank_transfer
     pay.form.date = today - datetime.timedelta(days=paid_days_ago)
@@ -709,17 +705,23 @@ def setup_pickup_payment(config, accounts):
     invoices through the WeChat Pay account"""
     Account = Model.get('account.account', config=config)
     Configuration = Model.get('sale.configuration', config=config)
-    Journal = Model.get('account.journal', config=config)
     configuration = Configuration(1)
     if configuration.pickup_payment_method:
         return
-    journal, = Journal.find([('type', '=', 'cash')], limit=1)
     account, = Account.find([('name', '=', WECHAT_PAY)], limit=1)
-    configuration.pickup_payment_method = get_or_create(
-        config, 'account.invoice.payment.method',
-        [('name', '=', WECHAT_PAY)], name=WECHAT_PAY, journal=journal,
-        credit_account=account, debit_account=account)
+    configuration.pickup_payment_method = get_payment_method(
+        config, WECHAT_PAY, account)
     configuration.save()
+
+
+def get_payment_method(config, name, account):
+    "Return the invoice payment method of the cash journal into account"
+    Journal = Model.get('account.journal', config=config)
+    journal, = Journal.find([('type', '=', 'cash')], limit=1)
+    return get_or_create(
+        config, 'account.invoice.payment.method', [('name', '=', name)],
+        name=name, journal=journal, credit_account=account,
+        debit_account=account)
 
 
 def setup_reservations(config, warehouses, products):

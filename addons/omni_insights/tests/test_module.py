@@ -17,6 +17,17 @@ from trytond.modules.omni_inventory_bridge.tests.tools import StackMixin
 BILL = (Path(__file__).parent / 'wechat_trade_bill.csv').read_bytes()
 
 
+def insert_line(id_, company, date, revenue, product=None):
+    "Insert a recorded POS line of one unit"
+    line = Pool().get('omni.insights.line').__table__()
+    cursor = Transaction().connection.cursor()
+    cursor.execute(*line.insert(
+            [line.id, line.company, line.date, line.order, line.channel,
+                line.product, line.quantity, line.revenue],
+            [[id_, company.id, date, 'sale.sale,%s' % id_, 'pos', product, 1,
+                    Decimal(revenue)]]))
+
+
 class OmniInsightsTestCase(StackMixin, ModuleTestCase):
     "Test Omni Insights module"
     module = 'omni_insights'
@@ -78,11 +89,7 @@ class OmniInsightsTestCase(StackMixin, ModuleTestCase):
                 (1, dt.date(2026, 1, 5), 10),
                 (3, dt.date(2026, 1, 20), 5),
                 (5, dt.date(2026, 2, 3), 7)]:
-            cursor.execute(*line.insert(
-                    [line.id, line.company, line.date, line.order,
-                        line.channel, line.quantity, line.revenue],
-                    [[id_, company.id, date, 'sale.sale,%s' % id_, 'pos', 1,
-                            Decimal(revenue)]]))
+            insert_line(id_, company, date, revenue)
 
         def revenues():
             rows = LineMonth.rows(
@@ -125,15 +132,8 @@ class OmniInsightsTestCase(StackMixin, ModuleTestCase):
                     }])
         product, = template.products
         today = dt.date(2026, 11, 2)
-        line = Line.__table__()
-        cursor = Transaction().connection.cursor()
         for id_, company in [(1, ours), (2, theirs)]:
-            cursor.execute(*line.insert(
-                    [line.id, line.company, line.date, line.order,
-                        line.channel, line.product, line.quantity,
-                        line.revenue],
-                    [[id_, company.id, today, 'sale.sale,%s' % id_, 'pos',
-                            product.id, 1, Decimal(10)]]))
+            insert_line(id_, company, today, 10, product.id)
         user, = User.create([{
                     'name': "Owner", 'login': 'owner',
                     'companies': [('add', [ours.id])], 'company': ours.id,
