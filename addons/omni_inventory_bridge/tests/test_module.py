@@ -8,10 +8,14 @@ from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.modules.company.tests import create_company, set_company
 from trytond.modules.omni_inventory_bridge.exceptions import ReservationError
 from trytond.modules.omni_inventory_bridge.stock import distance_km
-from trytond.modules.omni_inventory_bridge.tests.tools import StackMixin
+from trytond.modules.omni_inventory_bridge.tests.tools import (
+    SaoWidgetsMixin,
+    StackMixin,
+)
 
 
-class OmniInventoryBridgeTestCase(StackMixin, ModuleTestCase):
+class OmniInventoryBridgeTestCase(
+        StackMixin, SaoWidgetsMixin, ModuleTestCase):
     "Test Omni Inventory Bridge module"
     module = 'omni_inventory_bridge'
 

@@ -2,8 +2,12 @@
 # this repository contains the full copyright notices and license terms.
 """Set-up helpers shared by the concurrency tests and the benchmarks, which
 commit their own transactions on a database of their own."""
+import re
 import time
+import unittest
+from pathlib import Path
 
+from lxml import etree
 from trytond import backend
 from trytond.pool import Pool
 from trytond.tests.test_tryton import (
@@ -11,6 +15,7 @@ from trytond.tests.test_tryton import (
     _DBTestCase,
     activate_module,
     drop_db,
+    with_transaction,
 )
 from trytond.transaction import Transaction, TransactionError
 
@@ -108,3 +113,51 @@ class StackMixin:
         super(_DBTestCase, cls).setUpClass()
         drop_db()
         activate_module([cls.stack])
+
+
+SAO_JS = (Path(__file__).resolve().parents[3]
+    / 'web' / 'node_modules' / 'tryton-sao' / 'dist' / 'tryton-sao.js')
+
+
+def sao_widgets():
+    "Return {view type: widgets} that the installed sao can build"
+    if not SAO_JS.exists():
+        raise unittest.SkipTest(f"{SAO_JS} is not installed")
+    source = SAO_JS.read_text()
+    widgets = {}
+    for view_type, parser in [
+            ('form', 'FormXMLViewParser'), ('tree', 'TreeXMLViewParser')]:
+        body = re.search(
+            r'Sao\.View\.%s\.WIDGETS = \{(.*?)\};' % parser,
+            source, re.S).group(1)
+        widgets[view_type] = set(re.findall(r"'(\w+)':", body))
+    return widgets
+
+
+class SaoWidgetsMixin:
+    "Check the module's views against the widgets of the installed sao"
+
+    @with_transaction()
+    def test_views_sao_widgets(self):
+        "Every field of the module's views has a widget sao can build"
+        if backend.name != 'sqlite':
+            self.skipTest("views do not depend on the backend")
+        pool = Pool()
+        View = pool.get('ir.ui.view')
+        widgets = sao_widgets()
+        problems = []
+        for view in View.search([('module', '=', self.module)]):
+            view_type = view.real_type
+            if view_type not in widgets or not view.model:
+                continue
+            Model = pool.get(view.model)
+            for node in etree.fromstring(view.arch).iter('field'):
+                field = Model._fields.get(node.get('name'))
+                if field is None:
+                    continue
+                widget = node.get('widget') or field._type
+                if widget not in widgets[view_type]:
+                    problems.append(
+                        f"{view.name or view.inherit.name} ({view_type}): "
+                        f"{node.get('name')} has widget {widget}")
+        self.assertFalse(problems, '\n' + '\n'.join(problems))

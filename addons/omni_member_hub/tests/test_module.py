@@ -8,7 +8,10 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 
 from trytond.modules.company.tests import create_company, set_company
-from trytond.modules.omni_inventory_bridge.tests.tools import StackMixin
+from trytond.modules.omni_inventory_bridge.tests.tools import (
+    SaoWidgetsMixin,
+    StackMixin,
+)
 from trytond.modules.omni_member_hub.exceptions import (
     CouponError,
     MemberError,
@@ -18,7 +21,8 @@ from trytond.modules.omni_member_hub.exceptions import (
 from trytond.modules.omni_member_hub.party import normalize_mobile
 
 
-class OmniMemberHubTestCase(StackMixin, ModuleTestCase):
+class OmniMemberHubTestCase(
+        StackMixin, SaoWidgetsMixin, ModuleTestCase):
     "Test Omni Member Hub module"
     module = 'omni_member_hub'
 

@@ -3,10 +3,14 @@
 
 from trytond.tests.test_tryton import ModuleTestCase
 
-from trytond.modules.omni_inventory_bridge.tests.tools import StackMixin
+from trytond.modules.omni_inventory_bridge.tests.tools import (
+    SaoWidgetsMixin,
+    StackMixin,
+)
 
 
-class OmniMiniprogramTestCase(StackMixin, ModuleTestCase):
+class OmniMiniprogramTestCase(
+        StackMixin, SaoWidgetsMixin, ModuleTestCase):
     "Test Omni Mini-Program module"
     module = 'omni_miniprogram'
 

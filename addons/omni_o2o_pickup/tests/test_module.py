@@ -3,10 +3,14 @@
 
 from trytond.tests.test_tryton import ModuleTestCase
 
-from trytond.modules.omni_inventory_bridge.tests.tools import StackMixin
+from trytond.modules.omni_inventory_bridge.tests.tools import (
+    SaoWidgetsMixin,
+    StackMixin,
+)
 
 
-class OmniO2oPickupTestCase(StackMixin, ModuleTestCase):
+class OmniO2oPickupTestCase(
+        StackMixin, SaoWidgetsMixin, ModuleTestCase):
     "Test Omni O2O Pickup module"
     module = 'omni_o2o_pickup'
 
