@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+# The browser tests share their demo server and clients from tests/
+sys.path.insert(0, str(Path(__file__).parent / 'tests'))
+
 
 def pytest_configure(config):
     # Each xdist worker needs its own PostgreSQL test database.

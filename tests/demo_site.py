@@ -1,0 +1,158 @@
+# This file is part of Omni Retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""The demo that `make run` builds, served by trytond, and the clients the
+browser tests use on it: sao's JSON-RPC and headless Chromium."""
+import base64
+import json
+import os
+import pathlib
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+BIN = pathlib.Path(sys.executable).parent
+WEB_ROOT = ROOT / 'var' / 'www'
+ARTIFACTS = ROOT / 'var' / 'test-artifacts'
+PICKUP_CODE = re.compile(
+    r"Pickup code of 李娜's order (\S+) at 西湖店: (\d{10}) ")
+
+
+class DemoServer:
+    "The URL and database of the served demo; unpacks as (url, name)"
+
+    def __init__(self, url, name, banner):
+        self.url, self.name, self.banner = url, name, banner
+
+    def __iter__(self):
+        return iter((self.url, self.name))
+
+    @property
+    def pickup(self):
+        "Return the number and code of the pickup order the banner shows"
+        return PICKUP_CODE.search(self.banner).groups()
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port, process, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"trytond exited with {process.returncode}")
+        try:
+            with socket.create_connection(('127.0.0.1', port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"trytond did not listen on {port}")
+
+
+@pytest.fixture(scope='module')
+def server():
+    assert (WEB_ROOT / 'index.html').exists(), "run `make deps` first"
+    uri = os.environ.get('TRYTOND_DATABASE_URI', 'sqlite://')
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix='omni-smoke-'))
+    port = free_port()
+    name = f'smoke_{uuid.uuid4().hex[:8]}'
+    config = tmp / 'trytond.conf'
+    config.write_text(
+        f"[database]\npath = {tmp}\n"
+        f"[web]\nlisten = 127.0.0.1:{port}\nroot = {WEB_ROOT}\n")
+    env = {**os.environ, 'TRYTOND_DATABASE_URI': uri}
+    env.pop('DB_NAME', None)
+    env.pop('DB_CACHE', None)
+    prepared = subprocess.run([
+            str(BIN / 'python'), str(ROOT / 'tools' / 'omni_db.py'),
+            '--config', str(config), '--database', name,
+            '--state-dir', str(tmp)],
+        env=env, check=True, timeout=900, capture_output=True, text=True)
+    # The banner gives the code of the demo's paid pickup order
+    assert PICKUP_CODE.search(prepared.stdout), prepared.stdout
+    log = (tmp / 'trytond.log').open('w')
+    process = subprocess.Popen([
+            str(BIN / 'trytond'), '-c', str(config), '-d', name],
+        env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, process)
+        yield DemoServer(
+            f'http://127.0.0.1:{port}', name, prepared.stdout)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+        if uri.startswith('postgresql'):
+            subprocess.run(
+                [str(BIN / 'python'), '-c',
+                    'import sys; from trytond import backend; '
+                    'db = backend.Database().connect(); '
+                    'c = db.get_connection(autocommit=True); '
+                    'db.drop(c, sys.argv[1]); db.put_connection(c)', name],
+                env=env, check=False)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+class RPC:
+    "A JSON-RPC client speaking to trytond as sao does"
+
+    def __init__(self, url, database):
+        self.url = f'{url}/{database}/rpc/'
+        self.auth = None
+        self.ids = iter(range(1, 1000))
+
+    def __call__(self, method, *params):
+        request = urllib.request.Request(
+            self.url,
+            data=json.dumps({
+                    'id': next(self.ids), 'method': method,
+                    'params': list(params)}).encode(),
+            headers={'Content-Type': 'application/json'})
+        if self.auth:
+            request.add_header('Authorization', self.auth)
+        with urllib.request.urlopen(request, timeout=60) as response:
+            answer = json.load(response)
+        assert 'error' not in answer, answer.get('error')
+        return answer['result']
+
+    def login(self, login, password):
+        user_id, session, _ = self(
+            'common.db.login', login, {'password': password}, 'zh_CN')
+        token = base64.b64encode(
+            f'{login}:{user_id}:{session}'.encode()).decode()
+        self.auth = f'Session {token}'
+        return user_id
+
+
+@pytest.fixture
+def browser():
+    "Headless Chromium driven through chromedriver"
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which('chromium')
+    profile = tempfile.mkdtemp(prefix='omni-chromium-')
+    for argument in [
+            '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+            '--disable-background-networking', '--disable-component-update',
+            '--disable-sync', f'--user-data-dir={profile}',
+            '--window-size=1280,900']:
+        options.add_argument(argument)
+    driver = webdriver.Chrome(
+        service=Service(shutil.which('chromedriver')), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
