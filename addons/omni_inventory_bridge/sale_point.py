@@ -5,10 +5,11 @@ from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import ReservationError, StockGuardError
 from .reservation import OPEN_STATES
+from .stock import BEYOND_BOOK_POLICIES
 
 
 def is_store_manager():
@@ -30,8 +31,9 @@ class POSSale(metaclass=PoolMeta):
         states={
             'readonly': Eval('state') != 'open',
             },
-        help="Lets a store manager sell units that are reserved "
-        "or missing, for the reason given.")
+        help="Sells units that the book stock lacks, for the reason "
+        "given, as the store's policy allows. "
+        "Units reserved for other orders are never sold.")
     stock_overrides = fields.One2Many(
         'sale.point.sale.stock_override', 'sale', "Stock Overrides",
         readonly=True)
@@ -85,20 +87,25 @@ class POSSale(metaclass=PoolMeta):
                     reservations.extend(
                         Reservation.hold_forced([request]))
                     overrides.append(override)
-        Override.save(overrides)
+        # The guard records who sold beyond the book; nobody writes it by hand
+        with without_check_access():
+            Override.save(overrides)
         Reservation.confirm(
             [r for r in reservations if r.state == 'held'])
 
     @classmethod
     def _stock_override(cls, sale, line, quantity):
-        "Return the override record or raise StockGuardError"
+        """Return the override record of selling beyond the book or raise
+        StockGuardError, as the store's policy says"""
         pool = Pool()
         Availability = pool.get('stock.availability')
         Override = pool.get('sale.point.sale.stock_override')
         location = sale.point.storage_location
         (on_hand, reserved, available), = Availability.get(
             [line.product], [location]).values()
-        if not (sale.stock_override_reason and is_store_manager()):
+        policy = sale.point.storage_location.warehouse.pos_beyond_book
+        if not (sale.stock_override_reason
+                and cls._may_sell_beyond_book(policy)):
             raise StockGuardError(
                 gettext('omni_inventory_bridge.msg_pos_stock_insufficient',
                     sale=sale.rec_name,
@@ -108,11 +115,19 @@ class POSSale(metaclass=PoolMeta):
                     available=max(available, 0),
                     reserved=reserved,
                     on_hand=on_hand),
-                gettext('omni_inventory_bridge.msg_pos_stock_override_help'))
+                gettext(
+                    'omni_inventory_bridge.msg_pos_beyond_book_%s' % policy))
         return Override(
             sale=sale, product=line.product, location=location,
             quantity=quantity, on_hand=on_hand, reserved=reserved,
+            beyond_book=quantity - max(available, 0), policy=policy,
             reason=sale.stock_override_reason)
+
+    @classmethod
+    def _may_sell_beyond_book(cls, policy):
+        if policy == 'manager':
+            return is_store_manager()
+        return policy == 'clerk'
 
     @classmethod
     def _release_stock(cls, sales):
@@ -160,6 +175,12 @@ class POSSaleStockOverride(ModelSQL, ModelView):
     quantity = fields.Float("Quantity", readonly=True)
     on_hand = fields.Float("On Hand", readonly=True)
     reserved = fields.Float("Reserved", readonly=True)
+    beyond_book = fields.Float(
+        "Beyond the Book", readonly=True,
+        help="The units sold that the book stock did not have available.")
+    policy = fields.Selection(
+        BEYOND_BOOK_POLICIES, "Policy", readonly=True,
+        help="The store's policy for selling beyond the book at the time.")
     reason = fields.Char("Reason", required=True, readonly=True)
 
     @classmethod

@@ -20,6 +20,13 @@ def distance_km(lat1, lon1, lat2, lon2):
         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2)
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
 
+# Who may sell at a till the units that a store's book stock lacks
+BEYOND_BOOK_POLICIES = [
+    ('refuse', "Refuse"),
+    ('manager', "Store Manager with a Reason"),
+    ('clerk', "Clerk with a Reason"),
+    ]
+
 
 class Location(metaclass=PoolMeta):
     __name__ = 'stock.location'
@@ -38,12 +45,25 @@ class Location(metaclass=PoolMeta):
             'required': Eval('latitude', None) != None,  # noqa: E711
             },
         help="WGS-84 longitude of the store, used to find nearby stock.")
+    pos_beyond_book = fields.Selection(
+        BEYOND_BOOK_POLICIES, "Selling Beyond the Book",
+        states={
+            'invisible': Eval('type') != 'warehouse',
+            'required': Eval('type') == 'warehouse',
+            },
+        help="Who may sell at the store's tills units that the book stock "
+        "lacks, when the shelf holds more than the book. "
+        "Units reserved for other orders are never sold.")
     availabilities = fields.One2Many(
         'stock.availability', 'location', "Availabilities", readonly=True,
         states={
             'invisible': Eval('type') != 'storage',
             },
         help="On hand, reserved and available quantity per product.")
+
+    @classmethod
+    def default_pos_beyond_book(cls):
+        return 'manager'
 
     @classmethod
     def validate_fields(cls, locations, field_names):
