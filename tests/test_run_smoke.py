@@ -272,7 +272,7 @@ def test_dashboard_figures(server, demo, browser):
 
 def test_dashboard_access(server, demo):
     """Without a session the data route answers 401, a clerk gets 403 and
-    a store manager only the store of his preferences"""
+    a store manager only the stores he is assigned"""
     url, name = server
     _, _, warehouses, _ = demo
     assert data(url, name)[0] == 401

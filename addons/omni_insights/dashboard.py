@@ -5,7 +5,7 @@ module, and a JSON route of its figures for a Tryton session.
 
 The page logs in with common.db.login and sends the session in the
 Authorization header as sao does. The owner sees every store, a store
-manager only the warehouse of his preferences."""
+manager the stores an administrator assigned him."""
 import datetime
 import json
 from collections import defaultdict
@@ -42,20 +42,22 @@ class Dashboard(Model):
     @classmethod
     def stores(cls):
         """Return the warehouses the user may see: all for the owner, the
-        warehouse of his preferences for a store manager, else none"""
+        stores he works at for a store manager, else none"""
         pool = Pool()
         Location = pool.get('stock.location')
         ModelData = pool.get('ir.model.data')
         User = pool.get('res.user')
         groups = User.get_groups()
-        if ModelData.get_id('omni_insights', 'group_owner') in groups:
-            return Location.search(
-                [('type', '=', 'warehouse')], order=[('code', 'ASC')])
-        user = User(Transaction().user)
-        if (ModelData.get_id('omni_inventory_bridge', 'group_store_manager')
-                in groups and user.warehouse):
-            return [user.warehouse]
-        return []
+        domain = [('type', '=', 'warehouse')]
+        if ModelData.get_id('omni_insights', 'group_owner') not in groups:
+            if (ModelData.get_id(
+                        'omni_inventory_bridge', 'group_store_manager')
+                    not in groups):
+                return []
+            all_stores, stores = User.get_stores()
+            if not all_stores:
+                domain.append(('id', 'in', stores))
+        return Location.search(domain, order=[('code', 'ASC')])
 
     @classmethod
     def periods(cls, company):

@@ -1,7 +1,6 @@
 # This file is part of Omni Retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 from trytond.pool import Pool, PoolMeta
-from trytond.transaction import Transaction, without_check_access
 
 
 class Cron(metaclass=PoolMeta):
@@ -25,24 +24,20 @@ class Rule(metaclass=PoolMeta):
     def __setup__(cls):
         super().__setup__()
         cls.domain.help += (
-            '\n- "warehouse" as the id of the current user\'s warehouse '
-            '(-1 without one)')
-
-    @classmethod
-    def _user_warehouse(cls):
-        pool = Pool()
-        User = pool.get('res.user')
-        with without_check_access():
-            warehouse = User(Transaction().user).warehouse
-        return warehouse.id if warehouse else -1
+            '\n- "stores" as the list of ids of the warehouses the current '
+            'user works at'
+            '\n- "all_stores" as whether the user works at all of them')
 
     @classmethod
     def _get_cache_key(cls, model_names):
+        User = Pool().get('res.user')
         key = super()._get_cache_key(model_names)
-        return (*key, cls._user_warehouse())
+        all_stores, stores = User.get_stores()
+        return (*key, all_stores, tuple(stores))
 
     @classmethod
     def _get_context(cls, model_name):
+        User = Pool().get('res.user')
         context = super()._get_context(model_name)
-        context['warehouse'] = cls._user_warehouse()
+        context['all_stores'], context['stores'] = User.get_stores()
         return context

@@ -3,9 +3,14 @@
 
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, fields
+from trytond.model.exceptions import AccessError
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import (
+    Transaction,
+    check_access,
+    without_check_access,
+)
 
 from .exceptions import ReservationError, StockGuardError
 from .reservation import OPEN_STATES
@@ -21,6 +26,22 @@ def is_store_manager():
         return True
     group = ModelData.get_id('omni_inventory_bridge', 'group_store_manager')
     return group in User.get_groups()
+
+
+class POS(metaclass=PoolMeta):
+    __name__ = 'sale.point'
+
+    @classmethod
+    def check_user(cls, points):
+        """Raise AccessError unless the record rules let the user work at
+        every point: wizards and routes run without them"""
+        points = set(points)
+        with check_access():
+            allowed = set(cls.search([('id', 'in', [p.id for p in points])]))
+        for point in points - allowed:
+            raise AccessError(gettext(
+                    'omni_inventory_bridge.msg_pos_not_yours',
+                    point=point.rec_name))
 
 
 class POSSale(metaclass=PoolMeta):
