@@ -73,7 +73,6 @@ PRODUCTS = [
     ]
 LIMITED = 'LBZ2019'
 PICKUP_MEMBER = "李娜"
-PICKUP_PAYMENT = "微信支付 4200001234202611260001"
 ENDLESS_AISLE_MEMBER = "王芳"
 ENDLESS_AISLE_ORDER = ('CJ001', 1)
 
@@ -476,6 +475,7 @@ def setup_shop(config, company, warehouse, lang, country, products):
 
 def setup_users(config, company, warehouses, lang):
     Company = Model.get('company.company', config=config)
+    Location = Model.get('stock.location', config=config)
     User = Model.get('res.user', config=config)
     for login, name, password, warehouse, groups in USERS:
         users = User.find([('login', '=', login)], limit=1)
@@ -487,6 +487,8 @@ def setup_users(config, company, warehouses, lang):
             user.companies.append(Company(company.id))
         user.company = company
         user.warehouse = warehouses.get(warehouse)
+        if warehouse and warehouses[warehouse] not in user.stores:
+            user.stores.append(Location(warehouses[warehouse].id))
         for xml_id in groups:
             group = ref(config, 'res.group', xml_id)
             if group not in user.groups:
@@ -672,7 +674,12 @@ def setup_loyal_member(config, warehouses, products, coupon):
         pos, = POS.find([
                 ('storage_location', '=',
                     warehouses['SA'].storage_location.id)])
-        sale = POSSale(point=pos, member=member)
+        sale = POSSale(point=pos)
+        sale.save()
+        identify = sale.click('identify_member')
+        identify.form.code = member_code(config, member)
+        identify.execute('identify')
+        sale.reload()
         for code, quantity in LOYAL_STORE_SALE:
             line = sale.lines.new()
             line.product = products[code]
@@ -756,8 +763,7 @@ def setup_reservations(config, warehouses, products):
         line.product = limited
         line.quantity = 1
         sale.click('quote')
-        Sale.pickup_paid([sale.id], PICKUP_PAYMENT, config.context)
-        sale.reload()
+        sale.click('mark_pickup_paid')
         sale.click('pickup_ready')
 
 
@@ -782,6 +788,15 @@ def pickup_code(config):
     return sale, code
 
 
+def member_code(config, member):
+    "Return the rotating code the member's mini-program shows now"
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    with Transaction().start(config.database_name, 0):
+        code, _ = Pool().get('party.party')(member.id).member_code()
+    return code
+
+
 def setup_endless_aisle(config, warehouses, products):
     """At 西湖店's till clerk_a orders for 王芳 a 宜兴紫砂壶 from the central
     warehouse, shipped home and paid at the till"""
@@ -801,7 +816,7 @@ def setup_endless_aisle(config, warehouses, products):
     pos_sale = POSSale(point=pos.id)
     pos_sale.save()
     identify = pos_sale.click('identify_member')
-    identify.form.code = member.member_number
+    identify.form.code = member_code(config, member)
     identify.execute('identify')
     code, quantity = ENDLESS_AISLE_ORDER
     aisle = Wizard(

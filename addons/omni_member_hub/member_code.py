@@ -10,7 +10,6 @@ import time
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, Unique, fields
 from trytond.pool import Pool, PoolMeta
-from trytond.rpc import RPC
 from trytond.transaction import inactive_records, without_check_access
 
 from .exceptions import MemberError
@@ -78,13 +77,6 @@ class MemberCodeUse(ModelSQL):
 class Party(metaclass=PoolMeta):
     __name__ = 'party.party'
 
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        cls.__rpc__.update({
-                'identify_member': RPC(readonly=False, result=int),
-                })
-
     def member_code(self, at=None):
         """Return the member's current code and the time it expires at,
         as seconds since the epoch"""
@@ -97,6 +89,12 @@ class Party(metaclass=PoolMeta):
         otp = one_time_password(Secret.secret_of(self), self.id, step)
         code = '%0*d%0*d' % (ID_DIGITS, self.id, OTP_DIGITS, otp)
         return code, (step + STEPS_VALID) * STEP
+
+    @classmethod
+    def is_rotating_code(cls, code):
+        "Whether code has the shape of a rotating member code"
+        code = (code or '').strip()
+        return code.isdigit() and len(code) == ID_DIGITS + OTP_DIGITS
 
     @classmethod
     def identify_member(cls, code, at=None):

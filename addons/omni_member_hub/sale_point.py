@@ -3,14 +3,16 @@
 from decimal import Decimal
 
 from trytond.i18n import gettext
-from trytond.model import ModelView, fields
+from trytond.model import ModelSQL, ModelView, fields
+from trytond.model.exceptions import AccessError
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
+from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from trytond.modules.product import round_price
 
-from .exceptions import CouponError, PointsError
+from .exceptions import CouponError, MemberError, PointsError
 
 
 class POS(metaclass=PoolMeta):
@@ -30,12 +32,13 @@ class POSSale(metaclass=PoolMeta):
     __name__ = 'sale.point.sale'
 
     member = fields.Many2One(
-        'party.party', "Member",
+        'party.party', "Member", readonly=True,
         domain=[('member_number', '!=', None)],
-        states={
-            'readonly': Eval('state') != 'open',
-            },
-        help="The member who buys, identified by the member code.")
+        help="The member who buys, identified by the rotating member code "
+        "or by a store manager.")
+    member_identifications = fields.One2Many(
+        'sale.point.sale.member_identification', 'sale',
+        "Member Identifications", readonly=True)
     coupon = fields.Many2One(
         'sale.promotion.coupon.number', "Coupon", readonly=True,
         help="The coupon whose discount is on the sale, "
@@ -66,7 +69,32 @@ class POSSale(metaclass=PoolMeta):
     def copy(cls, sales, default=None):
         default = default.copy() if default else {}
         default.setdefault('coupon')
+        default.setdefault('member')
+        default.setdefault('member_identifications')
         return super().copy(sales, default=default)
+
+    @classmethod
+    def create(cls, vlist):
+        cls._check_member_values(vlist)
+        return super().create(vlist)
+
+    @classmethod
+    def write(cls, *args):
+        cls._check_member_values(args[1::2])
+        super().write(*args)
+
+    @classmethod
+    def _check_member_values(cls, values):
+        "The member is set by identification only, never by a client"
+        if (Transaction().check_access
+                and any(v.get('member') for v in values)):
+            raise AccessError(gettext(
+                    'omni_member_hub.msg_pos_member_identify'))
+
+    @classmethod
+    def may_identify_manually(cls):
+        "Whether the user may identify a member without the rotating code"
+        return Transaction().user == 0
 
     def get_member_coupons(self, name):
         Number = Pool().get('sale.promotion.coupon.number')
@@ -121,10 +149,16 @@ class POSSale(metaclass=PoolMeta):
         pass
 
     @classmethod
-    def set_member(cls, sales, member):
-        "Make member the buyer of the open sales, at the tier's prices"
-        Line = Pool().get('sale.point.sale.line')
+    def set_member(cls, sales, member, method='code', reason=None):
+        """Make member the buyer of the open sales, at the tier's prices,
+        and record how the member was identified"""
+        pool = Pool()
+        Identification = pool.get('sale.point.sale.member_identification')
+        Line = pool.get('sale.point.sale.line')
         cls.write(sales, {'member': member.id})
+        Identification.create([{
+                    'sale': s.id, 'member': member.id, 'method': method,
+                    'reason': reason} for s in sales])
         for sale in sales:
             # A coupon scanned before belongs to someone else
             if sale.coupon and sale.coupon.party not in {None, member}:
@@ -286,8 +320,26 @@ class POSIdentifyMember(Wizard):
 
     def transition_identify(self):
         Party = Pool().get('party.party')
-        member = Party.identify_member(self.start.code)
-        self.model.set_member([self.record], member)
+        sale = self.record
+        if sale.state != 'open':
+            raise MemberError(gettext(
+                    'omni_member_hub.msg_pos_member_sale_open',
+                    sale=sale.rec_name))
+        code = (self.start.code or '').strip()
+        member = Party.identify_member(code)
+        if Party.is_rotating_code(code):
+            self.model.set_member([sale], member)
+            return 'end'
+        # A card number never expires: only a store manager takes it, with
+        # a reason, and it is recorded
+        reason = (self.start.reason or '').strip()
+        if not self.model.may_identify_manually():
+            raise MemberError(gettext(
+                    'omni_member_hub.msg_pos_member_manual_manager'))
+        if not reason:
+            raise MemberError(gettext(
+                    'omni_member_hub.msg_pos_member_manual_reason'))
+        self.model.set_member([sale], member, 'manual', reason)
         return 'end'
 
 
@@ -297,8 +349,33 @@ class POSIdentifyMemberStart(ModelView):
 
     code = fields.Char(
         "Member Code", required=True,
-        help="Scan the code shown in the mini-program, "
-        "or type the number on the member's card.")
+        help="Scan the code shown in the mini-program; a store manager may "
+        "type the number on the member's card, with a reason.")
+    reason = fields.Char(
+        "Manual Identification Reason",
+        help="Why a store manager identifies the member by the card number "
+        "instead of the rotating code; recorded.")
+
+
+class POSSaleMemberIdentification(ModelSQL, ModelView):
+    "POS Sale Member Identification"
+    __name__ = 'sale.point.sale.member_identification'
+
+    sale = fields.Many2One(
+        'sale.point.sale', "Sale", required=True, readonly=True,
+        ondelete='CASCADE')
+    member = fields.Many2One(
+        'party.party', "Member", required=True, readonly=True)
+    method = fields.Selection([
+            ('code', "Rotating Member Code"),
+            ('manual', "Card Number by a Store Manager"),
+            ], "Method", required=True, readonly=True)
+    reason = fields.Char("Reason", readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order.insert(0, ('create_date', 'DESC'))
 
 
 class POSApplyCoupon(Wizard):

@@ -16,7 +16,7 @@ from trytond.protocols.wrappers import (
     with_pool,
     with_transaction,
 )
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, check_access
 from trytond.wsgi import app
 
 API_PREFIX = '/<database_name>/omni/v1/pickup'
@@ -53,7 +53,9 @@ def read_request(request, pool):
         abort(error('bad_request',
                 "The body must be JSON with a point and a code.",
                 HTTPStatus.BAD_REQUEST))
-    points = POS.search([('id', '=', point_id)])
+    # The application key's user works at the point as in the client
+    with check_access():
+        points = POS.search([('id', '=', point_id)])
     if not points:
         abort(error('unknown_point', "Unknown point of sale.",
                 HTTPStatus.NOT_FOUND))
@@ -67,7 +69,6 @@ def sale_data(sale):
         'member': {
             'id': sale.party.id,
             'name': sale.party.rec_name,
-            'member_number': sale.party.member_number,
             },
         'pickup_state': sale.pickup_state,
         'paid_at': sale.pickup_paid_at,

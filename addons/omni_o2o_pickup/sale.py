@@ -23,7 +23,6 @@ from trytond.model import (
 )
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval
-from trytond.rpc import RPC
 from trytond.transaction import Transaction, without_check_access
 
 from trytond.modules.omni_inventory_bridge.reservation import OPEN_STATES
@@ -157,9 +156,6 @@ class Sale(metaclass=PoolMeta):
                     where=t.pickup_state.in_(LIVE_STATES)),
                 Index(t, (t.pickup_deadline, Index.Range()),
                     where=t.pickup_state == 'ready'),
-                })
-        cls.__rpc__.update({
-                'pickup_paid': RPC(readonly=False, instantiate=0),
                 })
         cls._buttons.update({
                 'mark_pickup_paid': {
@@ -349,7 +345,8 @@ class Sale(metaclass=PoolMeta):
     @classmethod
     @ModelView.button
     def mark_pickup_paid(cls, sales):
-        "Record that the store or the back office took the payment"
+        """Record that the back office took the payment; the button is for
+        accounting administrators and each use is logged"""
         cls.pickup_paid(sales)
 
     @classmethod

@@ -2,10 +2,14 @@
 # this repository contains the full copyright notices and license terms.
 from trytond.i18n import gettext
 from trytond.model import ModelView, fields
-from trytond.pool import Pool
+from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
+
+from trytond.modules.omni_inventory_bridge.sale_point import (
+    is_store_manager,
+)
 
 from .exceptions import PickupError
 
@@ -23,6 +27,14 @@ class SaleStatesMixin:
     def get_pickup_states(cls):
         Sale = Pool().get('sale.sale')
         return Sale.fields_get(['pickup_state'])['pickup_state']['selection']
+
+
+class POSSale(metaclass=PoolMeta):
+    __name__ = 'sale.point.sale'
+
+    @classmethod
+    def may_identify_manually(cls):
+        return super().may_identify_manually() or is_store_manager()
 
 
 class PickupHandover(Wizard):
@@ -58,14 +70,25 @@ class PickupHandover(Wizard):
         return {}
 
     def transition_verify(self):
-        Sale = Pool().get('sale.sale')
+        sale = self._check_code()
+        if not sale:
+            return 'refused'
+        self.order.sale = sale
+        return 'order'
+
+    def _check_code(self):
+        """Return the order of the code at the point, or None with the
+        refusal set; the point is one the user works at"""
+        pool = Pool()
+        POS = pool.get('sale.point')
+        Sale = pool.get('sale.sale')
+        POS.check_user([self.start.point])
         sale, error = Sale.pickup_check(self.start.code, self.start.point)
         if error:
             self.refused.code = error.code
             self.refused.message = error.message
-            return 'refused'
-        self.order.sale = sale
-        return 'order'
+            return None
+        return sale
 
     def default_refused(self, fields):
         return {
@@ -88,8 +111,17 @@ class PickupHandover(Wizard):
 
     def transition_handover(self):
         Sale = Pool().get('sale.sale')
+        # The wizard's state comes from the client: check the code again
+        sale = self._check_code()
+        if not sale:
+            return 'refused'
+        if sale != self.order.sale:
+            self.refused.code = 'invalid'
+            self.refused.message = gettext(
+                'omni_o2o_pickup.msg_pickup_code_invalid')
+            return 'refused'
         Sale.pickup_handover(
-            [self.order.sale], self.start.point,
+            [sale], self.start.point,
             [line.id for line in self.order.refused_lines])
         return 'end'
 
@@ -153,18 +185,20 @@ class EndlessAisle(Wizard):
             Button("Close", 'end', 'tryton-close', default=True),
             ])
 
-    def default_start(self, fields):
-        pool = Pool()
-        POSSale = pool.get('sale.point.sale')
-        context = Transaction().context
-        if context.get('active_model') != 'sale.point.sale':
+    def _pos_sale(self):
+        "Return the active POS sale, which has a member"
+        if self.model is None or self.model.__name__ != 'sale.point.sale':
             raise PickupError(gettext(
                     'omni_o2o_pickup.msg_endless_aisle_from_pos_sale'))
-        sale = POSSale(context['active_id'])
+        sale = self.record
         if not sale.member:
             raise PickupError(gettext(
                     'omni_o2o_pickup.msg_endless_aisle_member',
                     sale=sale.rec_name))
+        return sale
+
+    def default_start(self, fields):
+        sale = self._pos_sale()
         addresses = [a for a in sale.member.addresses if a.active]
         return {
             'point': sale.point.id,
@@ -177,17 +211,29 @@ class EndlessAisle(Wizard):
             }
 
     def transition_order(self):
-        Sale = Pool().get('sale.sale')
+        pool = Pool()
+        POS = pool.get('sale.point')
+        Sale = pool.get('sale.sale')
         start = self.start
+        # The till and the member come from the POS sale, which Tryton
+        # checked the user may read, not from the wizard's state
+        pos_sale = self._pos_sale()
+        point, member = pos_sale.point, pos_sale.member
+        POS.check_user([point])
+        address = start.address
+        if address and address.party != member:
+            raise PickupError(gettext(
+                    'omni_o2o_pickup.msg_endless_aisle_address',
+                    member=member.rec_name))
         # A clerk takes the order through this wizard only, not by
         # editing sales
         with without_check_access():
             sale = Sale.create_endless_aisle(
-                start.point, start.member,
-                [(start.product, start.quantity)], start.source,
-                pickup=start.kind == 'pickup', address=start.address)
+                point, member, [(start.product, start.quantity)],
+                start.source, pickup=start.kind == 'pickup',
+                address=address)
             if start.payment == 'till':
-                Sale.orders_paid([sale], start.point.rec_name)
+                Sale.orders_paid([sale], point.rec_name)
         self.done.sale = sale
         return 'done'
 

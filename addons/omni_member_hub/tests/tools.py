@@ -1,12 +1,15 @@
 # This file is part of Omni Retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 """Proteus helpers shared by the scenarios."""
+import time
+
 from proteus import Model
 from proteus import config as proteus_config
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
 from trytond.modules.account.tests.tools import get_accounts
+from trytond.modules.omni_member_hub.member_code import STEP, STEPS_VALID
 
 
 def create_pos(name="West Lake", storage=None, config=None):
@@ -53,12 +56,21 @@ def pay(sale, method, amount=None):
 
 def member_code(member, config=None):
     """Return the code the mini-program shows the member now, computed in
-    the server as the mall API does"""
+    the server as the mall API does; a code is used once, so wait for the
+    next one when the valid ones are used"""
     config = config or proteus_config.get_config()
-    with Transaction().start(config.database_name, 0):
-        Party = Pool().get('party.party')
-        code, _ = Party(member.id).member_code()
-    return code
+    while True:
+        with Transaction().start(config.database_name, 0):
+            pool = Pool()
+            Party = pool.get('party.party')
+            Use = pool.get('party.member_code_use')
+            used = {u.step for u in Use.search([('party', '=', member.id)])}
+            now = int(time.time() // STEP)
+            for step in range(now, now - STEPS_VALID, -1):
+                if step not in used:
+                    code, _ = Party(member.id).member_code(step * STEP)
+                    return code
+        time.sleep(STEP - time.time() % STEP)
 
 
 def run_as_system(func, config=None):
@@ -68,3 +80,17 @@ def run_as_system(func, config=None):
     with Transaction().start(
             config.database_name, 0, context=config.context):
         return func(Pool())
+
+
+def identified_sale(point, member, config=None):
+    """Return a new sale of the point whose member the clerk identified by
+    scanning the member's code"""
+    config = config or proteus_config.get_config()
+    POSSale = Model.get('sale.point.sale', config=config)
+    sale = POSSale(point=point)
+    sale.save()
+    identify = sale.click('identify_member')
+    identify.form.code = member_code(member, config)
+    identify.execute('identify')
+    sale.reload()
+    return sale

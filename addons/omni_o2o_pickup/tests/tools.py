@@ -112,7 +112,7 @@ def pickup_order(member, store, products, ready=False, config=None):
         line.product = product
         line.quantity = quantity
     sale.click('quote')
-    Sale.pickup_paid([sale.id], None, config.context)
+    sale.click('mark_pickup_paid')
     if ready:
         sale.reload()
         sale.click('pickup_ready')
