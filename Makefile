@@ -25,7 +25,8 @@ run: deps
 	$(BIN)/python tools/omni_db.py --database $(DB_NAME)
 	exec $(BIN)/trytond -c trytond.conf -d $(DB_NAME)
 
-deps: $(VENV)/.installed var/www/index.html $(CHART_JS)
+deps: $(VENV)/.installed var/www/index.html var/www/custom.js \
+	var/www/custom.css $(CHART_JS)
 
 $(VENV)/.installed: requirements.txt $(wildcard addons/*/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +44,10 @@ var/www/index.html: $(SAO)/index.html
 	for f in index.html dist images locale sounds; do \
 		ln -sfn ../../$(SAO)/$$f var/www/$$f; done
 	ln -sfn ../../web/node_modules var/www/node_modules
+
+# sao loads custom.js and custom.css from its root: our fixes to it.
+var/www/custom.%: web/custom.% var/www/index.html
+	ln -sfn ../../web/custom.$* $@
 
 # The owner's dashboard serves Chart.js from its static folder, copied
 # from the package of its lock (not committed).

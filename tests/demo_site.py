@@ -20,6 +20,8 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
+from trytond.modules.omni_miniprogram.tests.fake_wechat import FakeWeChat
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BIN = pathlib.Path(sys.executable).parent
 WEB_ROOT = ROOT / 'var' / 'www'
@@ -29,10 +31,13 @@ PICKUP_CODE = re.compile(
 
 
 class DemoServer:
-    "The URL and database of the served demo; unpacks as (url, name)"
+    """The URL and database of the served demo; unpacks as (url, name)
 
-    def __init__(self, url, name, banner):
+    wechat is the fake WeChat server that the demo server calls."""
+
+    def __init__(self, url, name, banner, wechat):
         self.url, self.name, self.banner = url, name, banner
+        self.wechat = wechat
 
     def __iter__(self):
         return iter((self.url, self.name))
@@ -69,10 +74,15 @@ def server():
     tmp = pathlib.Path(tempfile.mkdtemp(prefix='omni-smoke-'))
     port = free_port()
     name = f'smoke_{uuid.uuid4().hex[:8]}'
+    # The mall API logs in through this fake WeChat, as the mini-program
+    # does through WeChat
+    wechat = FakeWeChat().start()
     config = tmp / 'trytond.conf'
     config.write_text(
         f"[database]\npath = {tmp}\n"
-        f"[web]\nlisten = 127.0.0.1:{port}\nroot = {WEB_ROOT}\n")
+        f"[web]\nlisten = 127.0.0.1:{port}\nroot = {WEB_ROOT}\n"
+        f"[omni]\nwechat_api_url = {wechat.url}\n"
+        f"wechatpay_api_url = {wechat.url}\n")
     env = {**os.environ, 'TRYTOND_DATABASE_URI': uri}
     env.pop('DB_NAME', None)
     env.pop('DB_CACHE', None)
@@ -90,11 +100,12 @@ def server():
     try:
         wait_for_port(port, process)
         yield DemoServer(
-            f'http://127.0.0.1:{port}', name, prepared.stdout)
+            f'http://127.0.0.1:{port}', name, prepared.stdout, wechat)
     finally:
         process.terminate()
         process.wait(timeout=30)
         log.close()
+        wechat.stop()
         if uri.startswith('postgresql'):
             subprocess.run(
                 [str(BIN / 'python'), '-c',
@@ -149,6 +160,8 @@ def browser():
             '--disable-sync', f'--user-data-dir={profile}',
             '--window-size=1280,900']:
         options.add_argument(argument)
+    # The console, for the tests that check it for errors
+    options.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
     driver = webdriver.Chrome(
         service=Service(shutil.which('chromedriver')), options=options)
     try:

@@ -297,3 +297,14 @@ def test_dashboard_access(server, demo):
     assert status == 200
     assert figures['store'] is None
     assert {s['id'] for s in figures['stores']} == set(warehouses.values())
+
+
+# The staff's stories clicked in the web client: they run last, as they
+# change the demo that the tests above read
+from web_stories import (  # noqa: E402, F401
+    test_story_1_pos_sale,
+    test_story_2_pickup_handover,
+    test_story_3_endless_aisle,
+    test_story_4_stock_override,
+    test_story_5_insights,
+)
