@@ -333,9 +333,10 @@ def decimal(value):
     return Decimal(value['decimal']) if isinstance(value, dict) else value
 
 
-def member_code(server, rpc, context):
-    """Return 张伟's rotating member code as the mini-program shows it:
-    logged in through WeChat, from GET /me/code"""
+def member_code(server, rpc, context, openid=tea_house.LOYAL_OPENID):
+    """Return the rotating member code of the member of the openid (张伟's
+    by default) as the mini-program shows it: logged in through WeChat,
+    from GET /me/code"""
     wechat = server.wechat
     # What the owner sets on the shop's WeChat page
     wechat.appid = tea_house.DEMO_APPID
@@ -347,7 +348,7 @@ def member_code(server, rpc, context):
             'wechat_app_secret': wechat.secret,
             }, context)
     code = secrets.token_hex(8)
-    wechat.add_login(code, tea_house.LOYAL_OPENID)
+    wechat.add_login(code, openid)
 
     def api(path, body=None, token=None):
         request = urllib.request.Request(
@@ -360,7 +361,7 @@ def member_code(server, rpc, context):
             return json.load(response)
 
     session = api('/login', {'shop': shop, 'code': code})
-    assert session['member'], "张伟's WeChat is not bound"
+    assert session['member'], f"the WeChat of {openid} is not bound"
     return api('/me/code', token=session['token'])['code']
 
 
@@ -553,21 +554,29 @@ def test_story_2_pickup_handover(server, browser):
 
 
 def test_story_3_endless_aisle(server, browser):
-    """王芳 wants 2 boxes of 老班章: clerk_a identifies her by her member
-    card at 西湖店's till and orders them from the central warehouse,
-    shipped home and paid at the till"""
+    """王芳 wants 2 boxes of 老班章: clerk_a identifies her by the code of
+    her mini-program at 西湖店's till and orders them from the central
+    warehouse, shipped home and paid at the till"""
     rpc, context = admin(server)
     make_manager(rpc, context, 'clerk_a', False)
     member = one(rpc, 'party.party',
-        [('name', '=', tea_house.ENDLESS_AISLE_MEMBER)], ['member_number'],
+        [('name', '=', tea_house.ENDLESS_AISLE_MEMBER)], ['name'],
         context)
+    # 王芳 uses the mini-program too
+    openid = 'o-demo-wangfang'
+    if not rpc('model.party.wechat_identity.search',
+            [('openid', '=', openid)], 0, None, None, context):
+        rpc('model.party.wechat_identity.create', [{
+                    'party': member['id'], 'appid': tea_house.DEMO_APPID,
+                    'openid': openid}], context)
+    code = member_code(server, rpc, context, openid)
     before = rpc('model.sale.sale.search', [('party', '=', member['id'])],
         0, None, None, context)
 
     with story(browser, server, 'story-3-endless-aisle') as client:
         client.login(*CLERK_A)
         tab = new_pos_sale(client)
-        identify(client, tab, member['member_number'])
+        identify(client, tab, code)
         client.wait(lambda d: client.value('member', tab)
             == tea_house.ENDLESS_AISLE_MEMBER)
         client.tool('action')
