@@ -13,8 +13,11 @@ from proteus import Model
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, drop_db
 from trytond.tests.tools import activate_modules
+from trytond.transaction import Transaction
 from trytond.wsgi import app
 from werkzeug.test import Client
+
+from trytond.modules.omni_member_hub.tests.tools import member_code
 
 DEMO = Path(__file__).resolve().parent.parent / 'demo' / 'tea_house.py'
 _spec = importlib.util.spec_from_file_location('tea_house', DEMO)
@@ -89,8 +92,45 @@ def demo():
     tills = {code: POS.find([('storage_location', '=',
                     warehouses[code].storage_location.id)])[0].id
         for code in tea_house.STORES}
+    # Set up with proteus before any request goes through the application
+    create_seller(config)
+    unpaid_pickup_order(config, warehouses, products)
     yield config, warehouses, products, tills
     drop_db()
+
+
+def create_seller(config):
+    "Create a sales user and administrator, who is no accountant"
+    User = Model.get('res.user', config=config)
+    seller = User(login='seller', name="Seller")
+    seller.password = PASSWORDS['seller']
+    seller.groups.extend([tea_house.ref(config, 'res.group', xml_id)
+            for xml_id in ['sale.group_sale', 'sale.group_sale_admin']])
+    seller.save()
+
+
+def unpaid_pickup_order(config, warehouses=None, products=None):
+    "Return 李娜's quoted pickup order at 西湖店, created if missing"
+    Sale = Model.get('sale.sale', config=config)
+    party = member(config, tea_house.PICKUP_MEMBER)
+    orders = Sale.find([('party', '=', party.id),
+            ('pickup_state', '=', 'awaiting_payment')])
+    if orders:
+        return orders[0]
+    with Transaction().start(DB_NAME, 0, context=config.context):
+        pool = Pool()
+        Sale_ = pool.get('sale.sale')
+        Line = pool.get('sale.line')
+        order = Sale_(party=party.id, pickup_store=warehouses['SA'].id)
+        order.on_change_party()
+        order.on_change_pickup_store()
+        order.save()
+        line = Line(sale=order, product=products['PE002'].id, quantity=1)
+        line.on_change_product()
+        line.save()
+        Sale_.quote([order])
+        order_id = order.id
+    return Sale(order_id)
 
 
 def pickup_order(config):
@@ -192,7 +232,7 @@ def test_apply_coupon_of_another_member(demo):
     number, = Number.find([('party', '=', zhang.id)])
     clerk = RPC('clerk_a')
     sale = open_pos_sale(clerk, tills['SA'])
-    code = tea_house.member_code(config, other)
+    code = member_code(other, config)
     clerk.wizard('sale.point.sale.identify_member', {
             'start': {'code': code}}, 'identify', 'sale.point.sale', sale)
     with pytest.raises(RPCError, match="another member"):
@@ -212,7 +252,7 @@ def test_endless_aisle_forged_member_and_till(demo):
     before = {s.id for s in Sale.find([])}
     clerk = RPC('clerk_a')
     sale = open_pos_sale(clerk, tills['SA'])
-    code = tea_house.member_code(config, zhang)
+    code = member_code(zhang, config)
     clerk.wizard('sale.point.sale.identify_member', {
             'start': {'code': code}}, 'identify', 'sale.point.sale', sale)
     product = products['PE002'].id
@@ -295,15 +335,19 @@ def test_clerk_cannot_switch_store(demo):
     with pytest.raises(RPCError):
         clerk.call('model.res.user.set_preferences',
             {'warehouse': warehouses['SA'].id}, clerk.context)
-    with pytest.raises(RPCError):
-        clerk.call('model.res.user.set_preferences',
-            {'stores': [('add', [warehouses['SA'].id])]}, clerk.context)
+    # Stores are no preference: set_preferences leaves them out
+    clerk.call('model.res.user.set_preferences',
+        {'stores': [('add', [warehouses['SA'].id])]}, clerk.context)
     with pytest.raises(RPCError):
         clerk.model('res.user', 'write', [clerk.user],
             {'stores': [('add', [warehouses['SA'].id])]})
     with pytest.raises(RPCError):
         clerk.model('res.user-stock.location', 'create',
             [{'user': clerk.user, 'location': warehouses['SA'].id}])
+    User = Model.get('res.user', config=config)
+    user = User(clerk.user)
+    assert (user.warehouse, list(user.stores)) == (
+        warehouses['SB'], [warehouses['SB']])
     clerk = RPC('clerk_b')
     assert clerk.model('sale.point', 'search', []) == [tills['SB']]
     POSSale = Model.get('sale.point.sale', config=config)
@@ -333,29 +377,16 @@ def test_store_manager_own_stores(demo):
     rpc = RPC('clerk_c')
     assert sorted(rpc.model('sale.point', 'search', [])) == sorted(
         tills.values())
-    manager.all_stores = False
-    manager.groups.remove(group)
-    manager.save()
+    User.write([manager.id], {'all_stores': False,
+            'groups': [('remove', [group.id])]}, config.context)
 
 
 # Payments are recorded by notifications and tills, or by accounting
 def test_sales_user_cannot_mark_paid(demo):
     """pickup_paid is no RPC, and Mark Paid is for accounting
     administrators only"""
-    config, warehouses, products, _ = demo
-    User = Model.get('res.user', config=config)
-    Sale = Model.get('sale.sale', config=config)
-    seller = User(login='seller', name="Seller")
-    seller.password = PASSWORDS['seller']
-    seller.groups.extend([tea_house.ref(config, 'res.group', xml_id)
-            for xml_id in ['sale.group_sale', 'sale.group_sale_admin']])
-    seller.save()
-    order = Sale(party=member(config, tea_house.PICKUP_MEMBER),
-        pickup_store=warehouses['SA'])
-    line = order.lines.new()
-    line.product = products['PE002']
-    line.quantity = 1
-    order.click('quote')
+    config, *_ = demo
+    order = unpaid_pickup_order(config)
     rpc = RPC('seller')
     with pytest.raises(RPCError, match="pickup_paid"):
         rpc.model('sale.sale', 'pickup_paid', [order.id], 'forged')

@@ -669,7 +669,8 @@ def test_story_4_stock_override(server, browser):
         client.no_dialog()
         # The sale lists its override
         assert client.rows(client.list("库存超卖记录", tab))[0][2:] == [
-            "西湖店店员", "西湖店货架", product, '3', '2', '2', reason]
+            "西湖店店员", "西湖店货架", product, '3', '2', '2', '3',
+            "店长填写原因", reason]
         client.screenshot('sold')
         client.notebook('Sale', tab)
         client.wait(lambda d: client.value('state', tab) == 'Done')
@@ -678,12 +679,12 @@ def test_story_4_stock_override(server, browser):
         client.menu("收银超卖记录")
         row = client.wait(lambda d: [
                 r for r in client.rows(client.tab) if reason in r])[0]
-        # date, time, manager, sale, location, product, quantity, on hand,
-        # reserved, reason
+        # date, time, user, sale, location, product, quantity, on hand,
+        # reserved, beyond the book, policy, reason
         assert SERVER_DATE.fullmatch(row[0])
         assert row[2:] == [
-            "西湖店店员", number, "西湖店货架", product, '3', '2', '2',
-            reason]
+            "西湖店店员", number, "西湖店货架", product, '3', '2', '2', '3',
+            "店长填写原因", reason]
         client.screenshot('overrides')
 
     sale = one(rpc, 'sale.point.sale', [('number', '=', number)],
