@@ -75,17 +75,22 @@ def mall_shop(pool, shop_id):
     return shops[0]
 
 
-@route('/login', 'POST', auth=False)
+@route('/login', 'POST', auth=False, limit='login')
 def login(request):
-    "Open a session for the WeChat user of a wx.login code"
+    """Open a session for the WeChat user of a wx.login code; the client
+    address is counted before WeChat is asked, the user after"""
     pool = request.pool
     Identity = pool.get('party.wechat_identity')
+    RateCounter = pool.get('web.shop.mp_rate_counter')
     Session = pool.get('web.shop.mp_session')
     shop = mall_shop(pool, request.body['shop'])
     account = once(request, 'login', lambda: wechat.code_to_session(
             shop, request.body['code']))
     openid, unionid = account['openid'], account['unionid']
     member = Identity.member_of(shop.wechat_appid, openid, unionid)
+    request.limit('login', 'member:%s' % member.id if member
+        else RateCounter.wechat_key(shop.wechat_appid, openid),
+        address=False)
     if member:
         Identity.bind(member, shop.wechat_appid, openid, unionid)
     session, token = Session.open(shop, openid, unionid, member)
@@ -233,28 +238,24 @@ def product(request):
 
 @route('/catalog/stock', auth='optional')
 def stock_changes(request):
-    """The availability that changed in the shop's stores since a stock
-    version, for a cheap refresh"""
+    """The availability of the shop's published products that changed in
+    its stores since a stock version, a page at a time, for a cheap
+    refresh"""
     Availability = request.pool.get('stock.availability')
     shop = catalog.public_shop(request)
-    version = Availability.current_version()
-    changes = Availability.changes_since(request.query['since'])
-    storage = Availability.storage_children(list(shop.warehouses))
-    store_of = {
-        location: store for store, locations in storage.items()
-        for location in locations}
-    touched = {
-        (c.product.id, store_of[c.location.id]) for c in changes
-        if c.location.id in store_of}
+    touched, version, more = catalog.stock_changes(
+        shop, request.query['since'],
+        request.query.get('limit', catalog.STOCK_PAGE_MAX))
     figures = Availability.get(
         {p for p, _ in touched}, {s for _, s in touched})
     return {
         'version': version,
+        'more': more,
         'changes': [{
                 'product': product,
                 'store': store,
                 'available': figures[(product, store)][2],
-                } for product, store in sorted(touched)],
+                } for product, store in touched],
         }
 
 
