@@ -334,6 +334,12 @@ class SecurityTestCase(OrderTestMixin, RouteTestCase):
             'GET', '/catalog/stock?shop=%s&since=0&limit=501' % self.shop_id)
         self.assertEqual(response.status_code, 400)
 
+    def test_health_tells_nothing(self):
+        "The health check answers that it runs, not which modules"
+        response = self.client().get('/%s/omni/v1/health' % DB_NAME)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(json.loads(response.get_data()), {'status': 'ok'})
+
     def test_user_errors_not_echoed(self):
         """The ORM's errors that no route expects are answered with a
         stable code and our own message, and write nothing"""
