@@ -16,9 +16,12 @@ from trytond.model import fields
 from trytond.pool import PoolMeta
 from trytond.pyson import Eval
 
+from trytond.modules.omni_member_hub.secret import SecretMixin
+
 from .exceptions import ShopWeChatValidationError
 
-# Readable and writable only by administrators (ir.model.field.access)
+# Readable and writable only by administrators (ir.model.field.access),
+# stored encrypted and read back only as a mask
 SECRET_FIELDS = {
     'wechat_app_secret', 'wechatpay_private_key', 'wechatpay_apiv3_key'}
 
@@ -28,8 +31,9 @@ def positive(name):
     return [['OR', (name, '=', None), (name, '>', 0)]]
 
 
-class Shop(metaclass=PoolMeta):
+class Shop(SecretMixin, metaclass=PoolMeta):
     __name__ = 'web.shop'
+    _secret_fields = SECRET_FIELDS
 
     wechat_appid = fields.Char(
         "App ID", strip=True,
@@ -251,8 +255,8 @@ class Shop(metaclass=PoolMeta):
                     'wechatpay_public_key', 'wechatpay_public_key_id'}):
             return
         for shop in shops:
-            if (shop.wechatpay_apiv3_key
-                    and len(shop.wechatpay_apiv3_key.encode()) != 32):
+            apiv3_key = shop.get_secret('wechatpay_apiv3_key')
+            if apiv3_key and len(apiv3_key.encode()) != 32:
                 raise ShopWeChatValidationError(gettext(
                         'omni_miniprogram.msg_shop_apiv3_key_length',
                         shop=shop.rec_name))
@@ -262,7 +266,8 @@ class Shop(metaclass=PoolMeta):
                     ('wechatpay_public_key', load_pem_public_key,
                         RSAPublicKey, 'msg_shop_public_key_invalid'),
                     ]:
-                pem = getattr(shop, name)
+                pem = (shop.get_secret(name) if name in SECRET_FIELDS
+                    else getattr(shop, name))
                 if pem and not isinstance(_load_pem(loader, pem), type_):
                     raise ShopWeChatValidationError(gettext(
                             'omni_miniprogram.' + message,
