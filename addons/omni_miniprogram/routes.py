@@ -131,6 +131,63 @@ def logout(request):
     return {'status': 'logged_out'}
 
 
+@route('/me/logout-all', 'POST')
+def logout_all(request):
+    "End every session of the member, on every phone, this one too"
+    Session = request.pool.get('web.shop.mp_session')
+    member = request.session.require_member()
+    sessions = Session.search([('member', '=', member.id)])
+    Session.delete(sessions)
+    return {'status': 'logged_out', 'sessions': len(sessions)}
+
+
+def wechat_accounts(request):
+    "The member's WeChat accounts of the shop's mini-program"
+    Identity = request.pool.get('party.wechat_identity')
+    member = request.session.require_member()
+    return Identity.search([
+            ('party', '=', member.id),
+            ('appid', '=', request.shop.wechat_appid),
+            ], order=[('id', 'ASC')])
+
+
+@route('/me/wechat')
+def list_wechat(request):
+    """The WeChat accounts that open the member's account, without their
+    openids"""
+    return {'items': [{
+                'id': identity.id,
+                'current': identity.openid == request.session.openid,
+                'bound_at': identity.create_date.isoformat() + 'Z',
+                } for identity in wechat_accounts(request)]}
+
+
+@route('/me/wechat', 'DELETE')
+def unbind_wechat(request):
+    """Unbind a WeChat account from the member, this session's unless the
+    account parameter names another: its sessions end and it opens the
+    member's account no more"""
+    Identity = request.pool.get('party.wechat_identity')
+    Session = request.pool.get('web.shop.mp_session')
+    accounts = wechat_accounts(request)
+    account = request.query.get('account')
+    if account is None:
+        unbound = [i for i in accounts if i.openid == request.session.openid]
+    else:
+        unbound = [i for i in accounts if i.id == account]
+        if not unbound:
+            raise ApiError(404, 'wechat_account_not_found')
+    # A session opened before the account was bound has no identity yet
+    openids = {i.openid for i in unbound} or {request.session.openid}
+    sessions = Session.search([
+            ('shop', '=', request.shop.id),
+            ('openid', 'in', list(openids)),
+            ])
+    Identity.delete(unbound)
+    Session.delete(sessions)
+    return {'status': 'unbound', 'sessions': len(sessions)}
+
+
 def me_data(request):
     member = request.member
     return {

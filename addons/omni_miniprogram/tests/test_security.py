@@ -2,6 +2,7 @@
 # this repository contains the full copyright notices and license terms.
 """Attacks on the mall API over HTTP, as a member or a bot with many
 sessions would send them: each is refused and changes nothing."""
+import base64
 import datetime
 import json
 from unittest.mock import patch
@@ -21,6 +22,10 @@ from trytond.modules.omni_miniprogram.tests.tools import (
 )
 
 BOT_SESSIONS = 10
+
+
+class RpcError(Exception):
+    "The error a JSON-RPC call answered"
 
 
 class SecurityTestCase(OrderTestMixin, RouteTestCase):
@@ -339,6 +344,177 @@ class SecurityTestCase(OrderTestMixin, RouteTestCase):
         response = self.client().get('/%s/omni/v1/health' % DB_NAME)
         self.assertEqual(response.status_code, 200)
         self.assertEqual(json.loads(response.get_data()), {'status': 'ok'})
+
+    def rpc_user(self, login, groups):
+        "Create a user of the groups, log in over JSON-RPC, return the auth"
+        password = login + '-pass-2026'
+
+        def create():
+            pool = Pool()
+            Group = pool.get('res.group')
+            ModelData = pool.get('ir.model.data')
+            User = pool.get('res.user')
+            User.create([{
+                        'login': login, 'name': login, 'password': password,
+                        'groups': [('add', [
+                                    Group(ModelData.get_id(*g.split('.')))
+                                    for g in groups])],
+                        }])
+        run({}, create)
+        user_id, session, _ = self.rpc(
+            None, 'common.db.login', login, {'password': password}, 'en')
+        return 'Session ' + base64.b64encode(
+            ('%s:%s:%s' % (login, user_id, session)).encode()).decode()
+
+    def rpc(self, auth, method, *params):
+        "Call method over JSON-RPC and return its result or raise its error"
+        headers = {'Authorization': auth} if auth else {}
+        response = self.client().post(
+            '/%s/rpc/' % DB_NAME, headers=headers,
+            json={'id': 1, 'method': method, 'params': list(params)})
+        answer = json.loads(response.get_data())
+        if 'error' in answer:
+            raise RpcError(answer['error'])
+        return answer['result']
+
+    def test_openids_hidden_from_staff(self):
+        """A plain sales user reads no openid or unionid over JSON-RPC: not
+        the WeChat identities, not a member's, not a payment's, not in the
+        member form; a party administrator does"""
+        self.paid_order_exists()
+        clerk = self.rpc_user('sales_clerk', ['sale.group_sale'])
+        admin = self.rpc_user(
+            'member_admin', ['sale.group_sale', 'party.group_party_admin'])
+        calls = [
+            ('model.party.wechat_identity.search_read',
+                [], 0, None, None, ['openid', 'unionid'], {}),
+            ('model.party.party.read',
+                [self.member_id], ['wechat_identities'], {}),
+            ('model.web.shop.mp_payment.search_read',
+                [], 0, None, None, ['openid'], {}),
+            ]
+        for method, *params in calls:
+            with self.subTest(method=method):
+                with self.assertRaises(RpcError) as refused:
+                    self.rpc(clerk, method, *params)
+                kind, (message, *_) = refused.exception.args[0]
+                self.assertEqual(kind, 'UserError')
+                self.assertIn("You are not allowed to access", message)
+                self.assertNotIn('o-member', str(refused.exception))
+                self.assertTrue(self.rpc(admin, method, *params))
+        identities = self.rpc(admin, 'model.party.wechat_identity.search_read',
+            [('party', '=', self.member_id)], 0, None, None, ['openid'], {})
+        self.assertIn('o-member', [i['openid'] for i in identities])
+        form = self.rpc(
+            clerk, 'model.party.party.fields_view_get', None, 'form', {})
+        self.assertNotIn('wechat_identities', form['fields'])
+        # Still the clerk reads the member and the payment
+        member, = self.rpc(clerk, 'model.party.party.read',
+            [self.member_id], ['name', 'member_number'], {})
+        self.assertEqual(member['name'], "张伟")
+        self.assertTrue(self.rpc(clerk,
+                'model.web.shop.mp_payment.search_read',
+                [], 0, None, None, ['out_trade_no', 'amount'], {}))
+
+    def paid_order_exists(self):
+        "Make sure the member has a payment with the openid"
+        response = self.order(self.cart())
+        self.assertEqual(response.status_code, 201)
+
+    def login(self, code, openid, phone=None):
+        "Log in with WeChat, bind the phone if given; return the token"
+        self.fake.add_login(code, openid)
+        response = self.request('POST', '/login', json={
+                'shop': self.shop_id, 'code': code})
+        self.assertEqual(response.status_code, 200)
+        token = check_response(response, '/login', 'post')['token']
+        if phone:
+            self.fake.add_phone_code('phone-' + code, phone)
+            response = self.request(
+                'POST', '/me/phone', token, json={'code': 'phone-' + code})
+            self.assertEqual(response.status_code, 200, response.get_data())
+        return token
+
+    def notices(self, kind):
+        "The payloads of the member notifications of the kind"
+        def read(pool):
+            Notification = pool.get('member.notification')
+            return [n.data for n in Notification.search([
+                        ('kind', '=', kind)])]
+        return self.read(read)
+
+    def test_second_wechat_account(self):
+        """A second WeChat account bound to a member queues a notice; the
+        member lists the accounts and unbinds the stranger's, whose
+        sessions end; another member can't unbind the member's account"""
+        owner = self.login('own-1', 'o-owner', '+86 13912340001')
+        self.assertEqual(self.notices('wechat_bound'), [])
+        stranger = self.login('strange-1', 'o-stranger', '+86 13912340001')
+        notice, = self.notices('wechat_bound')
+        self.assertEqual(notice['accounts'], 2)
+
+        response = self.request('GET', '/me/wechat', owner)
+        accounts = check_response(response, '/me/wechat', 'get')['items']
+        self.assertEqual(
+            [a['current'] for a in accounts], [True, False])
+        self.assertNotIn('o-stranger', json.dumps(accounts))
+        other = accounts[1]['id']
+
+        # Another member can't see nor unbind them
+        response = self.request(
+            'DELETE', '/me/wechat?account=%s' % other, self.other_token)
+        self.assertEqual(check_response(
+                response, '/me/wechat', 'delete')['code'],
+            'wechat_account_not_found')
+        self.assertEqual(
+            self.request('GET', '/me', stranger).status_code, 200)
+
+        response = self.request(
+            'DELETE', '/me/wechat?account=%s' % other, owner)
+        self.assertEqual(check_response(
+                response, '/me/wechat', 'delete'),
+            {'status': 'unbound', 'sessions': 1})
+        self.assertEqual(
+            self.request('GET', '/me', stranger).status_code, 401)
+        again = self.login('strange-2', 'o-stranger')
+        response = self.request('GET', '/me', again)
+        self.assertIsNone(check_response(response, '/me', 'get')['member'])
+
+        # The owner unbinds the own account: this session ends too
+        response = self.request('DELETE', '/me/wechat', owner)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(self.request('GET', '/me', owner).status_code, 401)
+        response = self.request('GET', '/me', self.login('own-2', 'o-owner'))
+        self.assertIsNone(check_response(response, '/me', 'get')['member'])
+
+    def test_logout_all(self):
+        "Logging out everywhere ends every session of the member"
+        tokens = [self.login('all-%s' % i, 'o-all', '+86 13912340002')
+            for i in range(3)]
+        response = self.request('POST', '/me/logout-all', tokens[0])
+        self.assertEqual(check_response(
+                response, '/me/logout-all', 'post'),
+            {'status': 'logged_out', 'sessions': 3})
+        for token in tokens:
+            self.assertEqual(
+                self.request('GET', '/me', token).status_code, 401)
+        self.assertEqual(self.request('GET', '/me', self.token).status_code,
+            200)
+
+    def test_merge_notice(self):
+        "A mall member who binds another member's phone is merged: a notice"
+        token = self.login('merge-1', 'o-merge', '+86 13912340003')
+        response = self.request('GET', '/me', token)
+        number = check_response(response, '/me', 'get')['member']['number']
+        other = self.login('merge-2', 'o-merge-2', '+86 13912340004')
+        self.assertEqual(self.notices('member_merged'), [])
+        self.fake.add_phone_code('phone-merge-3', '+86 13912340004')
+        response = self.request(
+            'POST', '/me/phone', token, json={'code': 'phone-merge-3'})
+        self.assertEqual(response.status_code, 200)
+        notice, = self.notices('member_merged')
+        self.assertEqual(notice['merged_member_number'], number)
+        self.assertEqual(self.request('GET', '/me', other).status_code, 200)
 
     def test_user_errors_not_echoed(self):
         """The ORM's errors that no route expects are answered with a
