@@ -269,6 +269,16 @@ def test_dashboard_figures(server, demo, browser):
         By.ID, 'low-stock-items').text
     screenshot(browser, 'dashboard-store-sa.png')
 
+    # Logging out ends the session on the server: a copy of it is refused
+    auth = browser.execute_script(
+        "return sessionStorage.getItem(arguments[0])",
+        f'omni-dashboard-session:{name}')
+    assert data(url, name, auth)[0] == 200
+    browser.find_element(By.ID, 'logout').click()
+    WebDriverWait(browser, 30).until(lambda d: d.execute_script(
+            "return document.body.dataset.state") == 'login')
+    assert data(url, name, auth)[0] == 401
+
 
 def test_dashboard_access(server, demo):
     """Without a session the data route answers 401, a clerk gets 403 and
