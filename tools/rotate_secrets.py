@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 # This file is part of Omni Retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
-"""Encrypt every secret stored in a database with the newest key of
-[omni] secret_key: after a new key was put first in the list, and before
-the old ones are dropped from it.  Values still in plain text are
-encrypted too.
+"""Re-encrypt the stored secrets with the newest key of [omni] secret_key.
+
+Run it after a new key was put first in the list, before the old ones are
+dropped from it.  Values still in plain text are encrypted too.
 
 usage: tools/rotate_secrets.py -c trytond.conf -d DATABASE
 """
