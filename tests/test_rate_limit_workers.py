@@ -86,8 +86,11 @@ def server(mall):
         TRYTOND_DATABASE__MAXCONN='16')
     process = subprocess.Popen([
             str(BIN / 'gunicorn'), '--bind', '127.0.0.1:%s' % port,
-            '--workers', str(WORKERS), '--worker-class', 'gthread',
-            '--threads', '4', '--log-level', 'warning',
+            # Sync workers serve one request at a time: a burst keeps
+            # both busy
+            '--workers', str(WORKERS), '--worker-class', 'sync',
+            '--timeout', '300',
+            '--log-level', 'warning',
             '--access-logfile', str(log),
             '--access-logformat', '%(p)s %(m)s %(U)s %(s)s',
             'trytond.application:app'], env=env)
