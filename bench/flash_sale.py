@@ -226,9 +226,12 @@ def http_setup(args, context, fake):
         create_accounting(Company(context['company']), [product])
         store = create_store('FS', '30.2420', '120.1600')
         put_stock(product, store, args.units)
+        # Each client is a member who orders until sold out from one
+        # address: the mall's limits against hoarding would stop it
         shop = Shop(name="Flash Mall", wechat_notify_url='http://127.0.0.1',
             warehouses=[store], products=[product], categories=[category],
-            **fake.shop_values())
+            mp_max_unpaid_orders=None, mp_order_rate_member=None,
+            mp_order_rate_address=None, **fake.shop_values())
         shop.save()
         tokens = []
         for i in range(args.threads):

@@ -26,3 +26,7 @@ class PointsError(UserError):
 
 class PointsValidationError(ValidationError):
     pass
+
+
+class SecretError(UserError):
+    pass

@@ -13,6 +13,7 @@ from trytond.pool import Pool, PoolMeta
 from trytond.transaction import inactive_records, without_check_access
 
 from .exceptions import MemberError
+from .secret import SecretMixin
 
 STEP = 30
 # A code is accepted during its step and the next one
@@ -27,9 +28,10 @@ def one_time_password(secret, member_id, step):
     return int.from_bytes(digest[:8], 'big') % 10 ** OTP_DIGITS
 
 
-class MemberCodeSecret(ModelSQL):
+class MemberCodeSecret(SecretMixin, ModelSQL):
     "Member Code Secret"
     __name__ = 'party.member_code_secret'
+    _secret_fields = {'secret'}
 
     party = fields.Many2One(
         'party.party', "Member", required=True, ondelete='CASCADE')
@@ -53,7 +55,7 @@ class MemberCodeSecret(ModelSQL):
             records = cls.create([{
                         'party': member.id,
                         'secret': secrets.token_hex(32)}])
-        return records[0].secret
+        return records[0].get_secret('secret')
 
 
 class MemberCodeUse(ModelSQL):

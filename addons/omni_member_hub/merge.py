@@ -114,6 +114,7 @@ class Replace(metaclass=PoolMeta):
         pool = Pool()
         Merge = pool.get('party.member.merge')
         Entry = pool.get('member.points.entry')
+        Notification = pool.get('member.notification')
         Tier = pool.get('member.tier')
         source, survivor = self.ask.source, self.ask.destination
         if source.replaced_by == survivor:
@@ -130,7 +131,7 @@ class Replace(metaclass=PoolMeta):
             if records:
                 records[0].__class__.write(records, {'active': True})
         Tier.update_members([survivor])
-        Merge.create([{
+        merge, = Merge.create([{
                     'source': source.id,
                     'survivor': survivor.id,
                     'source_member_number': source_number,
@@ -140,6 +141,11 @@ class Replace(metaclass=PoolMeta):
                         '%s.%s: %s' % (m, f, n) for (m, f), n in moved
                         if n),
                     }])
+        if survivor.member_number:
+            # The member may not be the one who merged
+            Notification.queue(survivor, 'member_merged', {
+                    'merged_member_number': source_number,
+                    }, key='member_merged:%s' % merge.id, origin=merge)
         return state
 
     def count_moved(self, source):

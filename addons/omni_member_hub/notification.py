@@ -20,6 +20,8 @@ class Notification(Workflow, ModelSQL, ModelView):
         readonly=True)
     kind = fields.Selection([
             ('campaign', "Campaign"),
+            ('wechat_bound', "WeChat Account Bound"),
+            ('member_merged', "Members Merged"),
             ], "Kind", required=True, readonly=True)
     key = fields.Char(
         "Key", readonly=True, strip=False,
@@ -76,7 +78,9 @@ class Notification(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def _get_origins(cls):
-        return ['member.target_campaign.issue']
+        return [
+            'member.target_campaign.issue', 'party.wechat_identity',
+            'party.member.merge']
 
     @classmethod
     def get_origins(cls):

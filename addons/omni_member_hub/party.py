@@ -195,7 +195,10 @@ class WeChatIdentity(ModelSQL, ModelView):
     @classmethod
     def bind(cls, member, appid, openid, unionid=None):
         """Link the identity to the member and return it; an identity that
-        belongs to another member raises MemberError"""
+        belongs to another member raises MemberError.  Binding a WeChat
+        account other than those the member has queues a notice to the
+        member"""
+        Notification = Pool().get('member.notification')
         identities = cls.search([
                 ('appid', '=', appid),
                 ('openid', '=', openid),
@@ -210,9 +213,17 @@ class WeChatIdentity(ModelSQL, ModelView):
                 identity.unionid = unionid
                 identity.save()
             return identity
+        others = cls.search([('party', '=', member.id)])
         identity = cls(
             party=member, appid=appid, openid=openid, unionid=unionid)
         identity.save()
+        if any(o.unionid != unionid or not unionid for o in others):
+            # Another WeChat account now opens the member's account: tell
+            # the member, who may not be the one who bound it
+            Notification.queue(member, 'wechat_bound', {
+                    'appid': appid,
+                    'accounts': len(others) + 1,
+                    }, key='wechat_bound:%s' % identity.id, origin=identity)
         return identity
 
 

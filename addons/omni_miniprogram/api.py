@@ -16,6 +16,8 @@ import jsonschema
 import yaml
 from trytond import backend, config
 from trytond.exceptions import UserError, UserWarning
+from trytond.model.exceptions import AccessError, ValidationError
+from trytond.model.modelsql import SQLConstraintError
 from trytond.pool import Pool
 from trytond.protocols.wrappers import Response
 from trytond.transaction import Transaction, TransactionError
@@ -36,12 +38,13 @@ class ApiError(Exception):
     "An answer with a 4xx or 5xx status and a stable code"
 
     def __init__(self, status, code, message_id=None, details=None,
-            **variables):
+            headers=None, **variables):
         super().__init__(code)
         self.status = HTTPStatus(status)
         self.code = code
         self.message_id = message_id or 'msg_api_%s' % code
         self.details = details
+        self.headers = headers or {}
         self.variables = variables
 
     def messages(self):
@@ -77,7 +80,9 @@ def error_response(error):
         body.update({'message': error.code, 'message_en': error.code})
     if error.details is not None:
         body['details'] = error.details
-    headers = {'WWW-Authenticate': 'Bearer'} if error.status == 401 else None
+    headers = dict(error.headers)
+    if error.status == 401:
+        headers['WWW-Authenticate'] = 'Bearer'
     return json_response(body, error.status, headers)
 
 
@@ -101,6 +106,44 @@ class ApiRequest:
     @property
     def shop(self):
         return self.session.shop if self.session else None
+
+    @property
+    def address(self):
+        """The client's address as the WSGI server gives it: behind a
+        proxy, Tryton's [web] num_proxies makes it the one the proxies
+        forwarded"""
+        return self.http.remote_addr
+
+    def limit(self, scope, member_key=None, address=True):
+        """Count the request in the scope's rate limits of the shop, once
+        per HTTP request, and refuse it with a 429 when it is over them"""
+        RateCounter = self.pool.get('web.shop.mp_rate_counter')
+        counted = self.http.environ.setdefault('omni.limits', set())
+        key = (scope, member_key, address)
+        if key in counted:
+            return
+        shop = self.shop
+        if shop is None and isinstance(self.body, dict):
+            Shop = self.pool.get('web.shop')
+            shop = Shop.search([
+                    ('id', '=', self.body.get('shop')),
+                    ('type', '=', 'mini_program'),
+                    ], limit=1)
+            shop = shop[0] if shop else None
+        if shop is None:
+            return
+        counted.add(key)
+        RateCounter.check(
+            shop, scope, member_key, self.address if address else None)
+
+    @property
+    def member_key(self):
+        "The rate limits' key of the session's member or WeChat user"
+        RateCounter = self.pool.get('web.shop.mp_rate_counter')
+        if self.member:
+            return 'member:%s' % self.member.id
+        return RateCounter.wechat_key(
+            self.shop.wechat_appid, self.session.openid)
 
     def _parameters(self, location):
         for parameter in self.operation.get('parameters', []):
@@ -192,13 +235,16 @@ def validate(value, schema):
             details={'field': field, 'rule': error.validator}, field=field)
 
 
-def route(path, method='GET', auth=True, readonly=None, dry_run=False):
+def route(path, method='GET', auth=True, readonly=None, dry_run=False,
+        limit=None):
     """Register an API operation that the OpenAPI document describes at
     path and method; the function gets an ApiRequest and returns the JSON
     data or a (data, status) pair.  auth is True, False or 'optional' (a
     session is used when the request has one).  GET operations run in a
     read-only transaction unless readonly is False.  The transaction of a
-    dry_run operation is rolled back when it succeeds too."""
+    dry_run operation is rolled back when it succeeds too.  limit names
+    the rate limits (ratelimit.SCOPES) that count the request, per client
+    address and per member, before the operation runs."""
     if readonly is None:
         readonly = method in {'GET', 'HEAD'}
 
@@ -212,9 +258,15 @@ def route(path, method='GET', auth=True, readonly=None, dry_run=False):
                 # Tryton adds the CORS headers for the origins of [web] cors
                 return Response(status=204)
             started = time.monotonic()
-            response = dispatch(
-                request, database_name, func, operation, path_args, auth,
-                readonly, dry_run)
+            response = None
+            if limit:
+                response = count_request(
+                    request, database_name, operation, path_args, auth,
+                    limit)
+            if response is None:
+                response = dispatch(
+                    request, database_name, func, operation, path_args,
+                    auth, readonly, dry_run)
             logger.info(
                 "%s %s %s %.1f ms", method, path, response.status_code,
                 (time.monotonic() - started) * 1000)
@@ -243,6 +295,56 @@ def refuse(database_name, error):
             database_name, 0, readonly=True,
             context={'language': 'zh_CN'}):
         return error_response(error)
+
+
+def count_request(request, database_name, operation, path_args, auth,
+        scope):
+    """Count the request in the rate limits of the scope, in a transaction
+    of its own so that the count stays whatever becomes of the request;
+    return the error response of a refused request, else None"""
+    pool = open_pool(database_name)
+    if pool is None:
+        return error_response(ApiError(404, 'database_not_found'))
+    with Transaction().start(
+            database_name, 0, context={'language': 'zh_CN'}) as transaction:
+        try:
+            api_request = ApiRequest(request, pool, operation, path_args)
+            member_key = None
+            if auth:
+                Session = pool.get('web.shop.mp_session')
+                api_request.session = Session.authenticate(
+                    request.headers.get('Authorization'))
+                member_key = api_request.member_key
+            api_request.limit(scope, member_key)
+        except ApiError as error:
+            return error_response(error)
+        except backend.DatabaseOperationalError:
+            transaction.rollback()
+            logger.warning("API %s not counted", request.path, exc_info=True)
+            return error_response(ApiError(503, 'busy'))
+        except Exception:
+            transaction.rollback()
+            logger.exception("API %s not counted", request.path)
+            return error_response(ApiError(500, 'internal_error'))
+
+
+def user_error(exception):
+    """Return the ApiError of a user error that no route expected: a
+    stable code and our own message, never the text of the ORM"""
+    if isinstance(exception, AccessError):
+        error = ApiError(403, 'forbidden')
+    elif isinstance(exception, SQLConstraintError):
+        error = ApiError(409, 'conflict')
+    elif isinstance(exception, ValidationError):
+        error = ApiError(400, 'invalid_values')
+    else:
+        error = ApiError(400, 'rejected')
+    # The message may name records, not secrets: the request's headers
+    # and body are not logged
+    logger.warning(
+        "API refused with %s (%s): %s", error.code,
+        type(exception).__name__, getattr(exception, 'message', ''))
+    return error
 
 
 def dispatch(request, database_name, func, operation, path_args, auth,
@@ -285,10 +387,7 @@ def dispatch(request, database_name, func, operation, path_args, auth,
                 return error_response(error)
             except (UserError, UserWarning) as exception:
                 transaction.rollback()
-                error = ApiError(
-                    400, 'rejected', 'msg_api_rejected',
-                    reason=exception.message)
-                return error_response(error)
+                return error_response(user_error(exception))
             except Exception:
                 transaction.rollback()
                 logger.exception("API %s failed", request.path)

@@ -4,6 +4,7 @@
 their availability in the stores, from inventory_bridge's one figure."""
 from decimal import Decimal
 
+from sql import Literal
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
@@ -12,6 +13,8 @@ from trytond.modules.omni_inventory_bridge.stock import distance_km
 from .api import ApiError
 
 CENT = Decimal('0.01')
+# The changes /catalog/stock answers at most at once
+STOCK_PAGE_MAX = 500
 
 
 def money(amount):
@@ -122,3 +125,48 @@ def product_summary(shop, product, stores, member=None):
         'available': sum(s['available'] for s in stores),
         'nearby_stock': nearby_stock(shop, stores),
         }
+
+
+def stock_changes(shop, since, limit):
+    """Return the (product, store) of the shop's published products whose
+    availability changed after the stock version since, oldest first and
+    at most limit rows, the stock version they bring the client to and
+    whether more changes are left"""
+    pool = Pool()
+    Availability = pool.get('stock.availability')
+    Product = pool.get('product.product')
+    ShopProduct = pool.get('web.shop-product.product')
+    Template = pool.get('product.template')
+    storage = Availability.storage_children(list(shop.warehouses))
+    store_of = {
+        location: store for store, locations in storage.items()
+        for location in locations}
+    version = Availability.current_version()
+    if not store_of:
+        return [], version, False
+    availability = Availability.__table__()
+    product = Product.__table__()
+    template = Template.__table__()
+    shop_product = ShopProduct.__table__()
+    cursor = Transaction().connection.cursor()
+    cursor.execute(*availability
+        .join(product, condition=availability.product == product.id)
+        .join(template, condition=product.template == template.id)
+        .join(shop_product, condition=shop_product.product == product.id)
+        .select(
+            availability.product, availability.location, availability.version,
+            where=(availability.version > since)
+            & availability.location.in_(sorted(store_of))
+            & (shop_product.shop == shop.id)
+            & (template.salable == Literal(True))
+            & (template.active == Literal(True))
+            & (product.active == Literal(True)),
+            order_by=[availability.version.asc],
+            limit=limit + 1))
+    rows = cursor.fetchall()
+    more = len(rows) > limit
+    if more:
+        rows = rows[:limit]
+        version = rows[-1][2]
+    touched = sorted({(p, store_of[location]) for p, location, _ in rows})
+    return touched, version, more

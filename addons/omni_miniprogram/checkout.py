@@ -13,7 +13,12 @@ from trytond.modules.omni_o2o_pickup.sale import LIVE_STATES
 from . import catalog, wechat
 from .api import ApiError, route
 from .catalog import money, store_data
-from .exceptions import CheckoutError, NotificationError, WeChatError
+from .exceptions import (
+    CheckoutError,
+    LimitError,
+    NotificationError,
+    WeChatError,
+)
 
 
 def iso(value):
@@ -166,6 +171,12 @@ def checkout(request, key=None):
         address = delivery_address(pool, member, body['address'])
     coupon = (member_coupon(pool, member, body['coupon'])
         if body.get('coupon') else None)
+    try:
+        # An order locks the member's orders: concurrent ones count each
+        # other
+        Sale.mall_check_limits(shop, member, quantities, lock=bool(key))
+    except LimitError as error:
+        raise limit_error(error) from None
     check_stock(request, quantities, store)
     try:
         return Sale.mall_checkout(
@@ -176,18 +187,32 @@ def checkout(request, key=None):
             key=key)
     except ReservationError as error:
         if not error.product:
-            raise ApiError(409, 'out_of_stock', 'msg_api_rejected',
-                reason=error.message) from None
+            raise ApiError(409, 'out_of_stock', 'msg_api_sold_out') from None
         raise out_of_stock(request, error.product) from None
     except CheckoutError as error:
-        raise ApiError(409, error.code, 'msg_api_rejected',
-            reason=error.message) from None
-    except CouponError as error:
-        raise ApiError(409, 'coupon_unusable', 'msg_api_rejected',
-            reason=error.message) from None
-    except PointsError as error:
-        raise ApiError(409, 'points_unusable', 'msg_api_rejected',
-            reason=error.message) from None
+        raise ApiError(409, error.code, **error.variables) from None
+    except CouponError:
+        raise ApiError(409, 'coupon_unusable') from None
+    except PointsError:
+        raise ApiError(409, 'points_unusable') from None
+
+
+def limit_error(error):
+    "The API's answer to an order over a limit"
+    details = error.details or {}
+    variables = {
+        'limit': details.get('limit'),
+        'product': (details.get('product') or {}).get('name'),
+        'bought': details.get('bought'),
+        }
+    message_id = 'msg_' + error.code
+    if error.retry_after is None:
+        return ApiError(
+            409, error.code, message_id, details=details, **variables)
+    return ApiError(
+        429, error.code, message_id,
+        details=dict(details, retry_after=error.retry_after),
+        headers={'Retry-After': str(error.retry_after)}, **variables)
 
 
 def check_stock(request, quantities, store):
@@ -252,7 +277,7 @@ def preview(request):
     return quote_data(request.pool, checkout(request))
 
 
-@route('/orders', 'POST')
+@route('/orders', 'POST', limit='order')
 def create_order(request):
     Sale = request.pool.get('sale.sale')
     member = request.session.require_member()
@@ -366,6 +391,8 @@ def wechatpay_notify(request):
                 Payment.succeeded(shop, resource)
             elif event['event_type'] == 'REFUND.SUCCESS':
                 Refund.wechat_succeeded(shop, resource)
+            elif event['event_type'] in {'REFUND.ABNORMAL', 'REFUND.CLOSED'}:
+                Refund.wechat_refused(shop, resource)
     except NotificationError as error:
         status = 400 if error.reason in {'mismatch', 'unknown_order'} else 401
         raise ApiError(status, 'notification_rejected',

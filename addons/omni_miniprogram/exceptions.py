@@ -33,8 +33,24 @@ class NotificationError(UserError):
 
 
 class CheckoutError(UserError):
-    "A cart or an order the mall refuses; code is the API's error code"
+    """A cart or an order the mall refuses; code is the API's error code,
+    variables those of its message"""
 
-    def __init__(self, message, code):
+    def __init__(self, message, code, **variables):
         super().__init__(message)
         self.code = code
+        self.variables = variables
+
+
+class LimitError(UserError):
+    """An order over the shop's or the product's limits
+
+    code is the API's error code: 'too_many_unpaid_orders',
+    'quantity_limit' or 'purchase_limit'; retry_after is in seconds, None
+    when waiting does not help; details are the API's error details."""
+
+    def __init__(self, message, code, retry_after=None, details=None):
+        super().__init__(message)
+        self.code = code
+        self.retry_after = retry_after
+        self.details = details

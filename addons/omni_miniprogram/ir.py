@@ -12,6 +12,8 @@ class Cron(metaclass=PoolMeta):
         cls.method.selection.extend([
                 ('web.shop.mp_session|purge_expired',
                     "Purge Expired Mini-Program Sessions"),
+                ('web.shop.mp_rate_counter|purge',
+                    "Purge Ended Mini-Program Rate Counters"),
                 ('web.shop.mp_payment|check_pending',
                     "Query WeChat Pay for Unnotified Payments"),
                 ('sale.pickup.refund|send_pending',

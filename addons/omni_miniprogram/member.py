@@ -104,14 +104,14 @@ def award_bonus(request, reason):
     return entry.points if entry else 0, Entry.balance(member)
 
 
-@route('/me/sign-in', 'POST')
+@route('/me/sign-in', 'POST', limit='bonus')
 def sign_in(request):
     "Sign in for the day: the bonus once, 0 points on the next calls"
     awarded, balance = award_bonus(request, 'sign_in')
     return {'awarded': awarded, 'balance': balance, 'signed_in_today': True}
 
 
-@route('/me/share', 'POST')
+@route('/me/share', 'POST', limit='bonus')
 def share(request):
     "Points for sharing from the mini-program, up to the daily cap"
     awarded, balance = award_bonus(request, 'share')
@@ -166,7 +166,7 @@ def coupon_centre(request):
     return {'items': items}
 
 
-@route('/coupons/<int:coupon>/claim', 'POST')
+@route('/coupons/<int:coupon>/claim', 'POST', limit='coupon')
 def claim_coupon(request):
     "Issue a number of the coupon to the member"
     Coupon = request.pool.get('sale.promotion.coupon')

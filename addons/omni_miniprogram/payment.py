@@ -227,6 +227,14 @@ class Refund(metaclass=PoolMeta):
         help="Our number of the refund at WeChat Pay.")
     wechat_refund_id = fields.Char(
         "WeChat Refund ID", readonly=True, strip=False)
+    wechat_refund_status = fields.Selection([
+            (None, ""),
+            ('ABNORMAL', "Abnormal"),
+            ('CLOSED', "Closed"),
+            ], "WeChat Pay Status", readonly=True,
+        help="WeChat Pay could not pay the refund back: ABNORMAL when the "
+        "payer's bank account refused it, CLOSED when WeChat Pay closed "
+        "it.")
     requested_at = fields.DateTime("Requested at", readonly=True)
 
     @classmethod
@@ -241,6 +249,11 @@ class Refund(metaclass=PoolMeta):
             ('out_refund_no_unique', Unique(t, t.out_refund_no),
                 'omni_miniprogram.msg_refund_out_refund_no_unique'),
             ]
+        # A refund that WeChat Pay found ABNORMAL is paid back by hand in
+        # the merchant platform and then recorded as done
+        cls._transitions.add(('failed', 'done'))
+        cls._buttons['do']['invisible'] = ~Eval('state').in_(
+            ['pending', 'failed'])
 
     @classmethod
     def create_for(cls, sale_lines, reason):
@@ -318,6 +331,43 @@ class Refund(metaclass=PoolMeta):
         return refund
 
     @classmethod
+    def wechat_refused(cls, shop, resource):
+        """Record the refund of the REFUND.ABNORMAL or REFUND.CLOSED
+        notification as failed once, with WeChat Pay's status and what the
+        back office has to do"""
+        refunds = cls.search([
+                ('out_refund_no', '=', resource.get('out_refund_no')),
+                ('mp_payment.shop', '=', shop.id),
+                ])
+        if not refunds:
+            raise NotificationError(gettext(
+                    'omni_miniprogram.msg_notification_unknown_order',
+                    order=resource.get('out_refund_no')), 'unknown_order')
+        refund, = refunds
+        cls.lock([refund])
+        refund = cls(refund.id)
+        status = resource.get('refund_status')
+        amount = (resource.get('amount') or {}).get('refund')
+        if (amount != to_fen(refund.amount)
+                or status not in {'ABNORMAL', 'CLOSED'}):
+            raise NotificationError(gettext(
+                    'omni_miniprogram.msg_notification_mismatch',
+                    order=refund.out_refund_no), 'mismatch')
+        if refund.state == 'pending':
+            refund.wechat_refund_id = resource.get('refund_id')
+            refund.wechat_refund_status = status
+            refund.save()
+            cls.fail([refund], gettext(
+                    'omni_miniprogram.msg_refund_wechat_%s' % status.lower(),
+                    refund=refund.out_refund_no))
+        return refund
+
+    @classmethod
     def retry(cls, refunds):
+        "Send them again; a refund WeChat Pay closed gets a new number"
         super().retry(refunds)
-        cls.write(refunds, {'requested_at': None})
+        for refund in refunds:
+            values = {'requested_at': None, 'wechat_refund_status': None}
+            if refund.wechat_refund_status == 'CLOSED':
+                values.update(out_refund_no=None, wechat_refund_id=None)
+            cls.write([refund], values)

@@ -28,16 +28,9 @@ from .exceptions import WeChatError
 @with_pool
 @with_transaction()
 def health(request, pool):
-    "Tell a load balancer which omni modules this database serves"
-    Module = pool.get('ir.module')
-    modules = Module.search([
-            ('name', 'like', 'omni_%'),
-            ('state', '=', 'activated'),
-            ], order=[('name', 'ASC')])
-    return json_response({
-            'status': 'ok',
-            'modules': [m.name for m in modules],
-            })
+    """Tell a load balancer that the database answers, and nothing more:
+    which modules it runs is no one's business"""
+    return json_response({'status': 'ok'})
 
 
 @route('/openapi.json', auth=False)
@@ -75,17 +68,22 @@ def mall_shop(pool, shop_id):
     return shops[0]
 
 
-@route('/login', 'POST', auth=False)
+@route('/login', 'POST', auth=False, limit='login')
 def login(request):
-    "Open a session for the WeChat user of a wx.login code"
+    """Open a session for the WeChat user of a wx.login code; the client
+    address is counted before WeChat is asked, the user after"""
     pool = request.pool
     Identity = pool.get('party.wechat_identity')
+    RateCounter = pool.get('web.shop.mp_rate_counter')
     Session = pool.get('web.shop.mp_session')
     shop = mall_shop(pool, request.body['shop'])
     account = once(request, 'login', lambda: wechat.code_to_session(
             shop, request.body['code']))
     openid, unionid = account['openid'], account['unionid']
     member = Identity.member_of(shop.wechat_appid, openid, unionid)
+    request.limit('login', 'member:%s' % member.id if member
+        else RateCounter.wechat_key(shop.wechat_appid, openid),
+        address=False)
     if member:
         Identity.bind(member, shop.wechat_appid, openid, unionid)
     session, token = Session.open(shop, openid, unionid, member)
@@ -131,6 +129,63 @@ def bind_phone(request):
 def logout(request):
     request.session.__class__.delete([request.session])
     return {'status': 'logged_out'}
+
+
+@route('/me/logout-all', 'POST')
+def logout_all(request):
+    "End every session of the member, on every phone, this one too"
+    Session = request.pool.get('web.shop.mp_session')
+    member = request.session.require_member()
+    sessions = Session.search([('member', '=', member.id)])
+    Session.delete(sessions)
+    return {'status': 'logged_out', 'sessions': len(sessions)}
+
+
+def wechat_accounts(request):
+    "The member's WeChat accounts of the shop's mini-program"
+    Identity = request.pool.get('party.wechat_identity')
+    member = request.session.require_member()
+    return Identity.search([
+            ('party', '=', member.id),
+            ('appid', '=', request.shop.wechat_appid),
+            ], order=[('id', 'ASC')])
+
+
+@route('/me/wechat')
+def list_wechat(request):
+    """The WeChat accounts that open the member's account, without their
+    openids"""
+    return {'items': [{
+                'id': identity.id,
+                'current': identity.openid == request.session.openid,
+                'bound_at': identity.create_date.isoformat() + 'Z',
+                } for identity in wechat_accounts(request)]}
+
+
+@route('/me/wechat', 'DELETE')
+def unbind_wechat(request):
+    """Unbind a WeChat account from the member, this session's unless the
+    account parameter names another: its sessions end and it opens the
+    member's account no more"""
+    Identity = request.pool.get('party.wechat_identity')
+    Session = request.pool.get('web.shop.mp_session')
+    accounts = wechat_accounts(request)
+    account = request.query.get('account')
+    if account is None:
+        unbound = [i for i in accounts if i.openid == request.session.openid]
+    else:
+        unbound = [i for i in accounts if i.id == account]
+        if not unbound:
+            raise ApiError(404, 'wechat_account_not_found')
+    # A session opened before the account was bound has no identity yet
+    openids = {i.openid for i in unbound} or {request.session.openid}
+    sessions = Session.search([
+            ('shop', '=', request.shop.id),
+            ('openid', 'in', list(openids)),
+            ])
+    Identity.delete(unbound)
+    Session.delete(sessions)
+    return {'status': 'unbound', 'sessions': len(sessions)}
 
 
 def me_data(request):
@@ -233,28 +288,24 @@ def product(request):
 
 @route('/catalog/stock', auth='optional')
 def stock_changes(request):
-    """The availability that changed in the shop's stores since a stock
-    version, for a cheap refresh"""
+    """The availability of the shop's published products that changed in
+    its stores since a stock version, a page at a time, for a cheap
+    refresh"""
     Availability = request.pool.get('stock.availability')
     shop = catalog.public_shop(request)
-    version = Availability.current_version()
-    changes = Availability.changes_since(request.query['since'])
-    storage = Availability.storage_children(list(shop.warehouses))
-    store_of = {
-        location: store for store, locations in storage.items()
-        for location in locations}
-    touched = {
-        (c.product.id, store_of[c.location.id]) for c in changes
-        if c.location.id in store_of}
+    touched, version, more = catalog.stock_changes(
+        shop, request.query['since'],
+        request.query.get('limit', catalog.STOCK_PAGE_MAX))
     figures = Availability.get(
         {p for p, _ in touched}, {s for _, s in touched})
     return {
         'version': version,
+        'more': more,
         'changes': [{
                 'product': product,
                 'store': store,
                 'available': figures[(product, store)][2],
-                } for product, store in sorted(touched)],
+                } for product, store in touched],
         }
 
 

@@ -4,16 +4,23 @@
 payment deadline; WeChat Pay's confirmation makes it paid, or refunded when
 its stock is gone."""
 import datetime
+import math
 from decimal import Decimal
 
 from sql import Null
 from trytond.i18n import gettext
 from trytond.model import Index, Unique, fields
 from trytond.pool import Pool, PoolMeta
+from trytond.transaction import Transaction
 
 from trytond.modules.omni_inventory_bridge.exceptions import ReservationError
 
-from .exceptions import CheckoutError
+from .exceptions import CheckoutError, LimitError
+
+
+def seconds(delta):
+    "Whole seconds of the timedelta, at least 1"
+    return max(math.ceil(delta.total_seconds()), 1)
 
 
 class Sale(metaclass=PoolMeta):
@@ -124,11 +131,11 @@ class Sale(metaclass=PoolMeta):
             if coupon:
                 payable -= coupon.get_discount(payable) or 0
             if points > Entry.redeemable(member, payable):
+                redeemable = Entry.redeemable(member, payable)
                 raise CheckoutError(gettext(
                         'omni_miniprogram.msg_checkout_points_cap',
-                        points=points,
-                        redeemable=Entry.redeemable(member, payable)),
-                    'points_over_cap')
+                        points=points, redeemable=redeemable),
+                    'points_over_cap', points=points, redeemable=redeemable)
             cls.redeem_points(sale, points)
         if not pickup_store:
             cls.reserve_delivery(sale, latitude, longitude, deadline)
@@ -136,6 +143,90 @@ class Sale(metaclass=PoolMeta):
         Reservation.write(
             cls.pickup_reservations([sale]), {'expires_at': deadline})
         return cls(sale.id)
+
+    @classmethod
+    def mall_check_limits(cls, shop, member, quantities, lock=False):
+        """Refuse an order of the member for {product: quantity} over the
+        shop's unpaid orders per member or the products' purchase limits
+        by raising LimitError.  With lock, the member's orders wait for
+        each other until the end of the transaction, so that concurrent
+        orders count each other."""
+        if lock:
+            cls._lock_member_orders(member)
+        now = datetime.datetime.now()
+        if shop.mp_max_unpaid_orders:
+            unpaid = cls.search([
+                    ('party', '=', member.id),
+                    ('web_shop', '=', shop.id),
+                    ('state', 'in', ['draft', 'quotation']),
+                    ('pickup_paid_at', '=', None),
+                    ('mp_pay_deadline', '>', now),
+                    ], order=[('mp_pay_deadline', 'ASC')])
+            if len(unpaid) >= shop.mp_max_unpaid_orders:
+                limit = shop.mp_max_unpaid_orders
+                raise LimitError(gettext(
+                        'omni_miniprogram.msg_too_many_unpaid_orders',
+                        limit=limit),
+                    'too_many_unpaid_orders',
+                    retry_after=seconds(unpaid[0].mp_pay_deadline - now),
+                    details={
+                        'limit': limit,
+                        'orders': [s.id for s in unpaid],
+                        })
+        for product, quantity in quantities.items():
+            cls._check_purchase_limits(shop, member, product, quantity, now)
+
+    @classmethod
+    def _check_purchase_limits(cls, shop, member, product, quantity, now):
+        Line = Pool().get('sale.line')
+        per_order, per_member, period = (
+            product.template.mp_purchase_limits(shop))
+        details = {'product': {'id': product.id, 'name': product.name}}
+        limits = [n for n in [per_order, per_member] if n]
+        if limits and quantity > min(limits):
+            # Waiting does not help: fewer units do
+            raise LimitError(gettext(
+                    'omni_miniprogram.msg_quantity_limit',
+                    product=product.name, limit=min(limits)),
+                'quantity_limit', details=dict(details, limit=min(limits)))
+        if not per_member:
+            return
+        # Every order of the period counts but those refunded after they
+        # were paid: an unpaid order that lapsed or was cancelled held the
+        # stock all the same
+        lines = Line.search([
+                ('product', '=', product.id),
+                ('quantity', '>', 0),
+                ('sale.party', '=', member.id),
+                ('sale.web_shop', '=', shop.id),
+                ('sale.create_date', '>=', now - period),
+                ['OR',
+                    ('sale.state', '!=', 'cancelled'),
+                    ('sale.pickup_paid_at', '=', None),
+                    ],
+                ])
+        bought = sum(line.quantity for line in lines)
+        if bought + quantity > per_member:
+            first = min(line.sale.create_date for line in lines)
+            raise LimitError(gettext(
+                    'omni_miniprogram.msg_purchase_limit',
+                    product=product.name, limit=per_member, bought=bought),
+                'purchase_limit',
+                retry_after=seconds(first + period - now),
+                details=dict(details, limit=per_member, bought=bought))
+
+    @classmethod
+    def _lock_member_orders(cls, member):
+        """Lock the member's row by writing it: on PostgreSQL the order
+        of the member that committed since this transaction began makes the
+        write fail with a serialization error, and the request is retried
+        on a snapshot that sees that order"""
+        Party = Pool().get('party.party')
+        party = Party.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*party.update(
+                [party.write_date], [party.write_date],
+                where=party.id == member.id))
 
     @classmethod
     def reserve_delivery(cls, sale, latitude=None, longitude=None,

@@ -16,14 +16,24 @@ from trytond.model import fields
 from trytond.pool import PoolMeta
 from trytond.pyson import Eval
 
+from trytond.modules.omni_member_hub.secret import SecretMixin
+
 from .exceptions import ShopWeChatValidationError
 
-# Readable and writable only by administrators (ir.model.field.access)
+# Readable and writable only by administrators (ir.model.field.access),
+# stored encrypted and read back only as a mask
 SECRET_FIELDS = {
     'wechat_app_secret', 'wechatpay_private_key', 'wechatpay_apiv3_key'}
 
-class Shop(metaclass=PoolMeta):
+
+def positive(name):
+    "The domain of a limit: empty for none, else positive"
+    return [['OR', (name, '=', None), (name, '>', 0)]]
+
+
+class Shop(SecretMixin, metaclass=PoolMeta):
     __name__ = 'web.shop'
+    _secret_fields = SECRET_FIELDS
 
     wechat_appid = fields.Char(
         "App ID", strip=True,
@@ -94,6 +104,65 @@ class Shop(metaclass=PoolMeta):
         help="The subscribe message template ID sent when a pickup order "
         "expires.")
 
+    mp_rate_window = fields.TimeDelta(
+        "Rate Limit Window", required=True,
+        domain=[('mp_rate_window', '>', datetime.timedelta(0))],
+        help="The rate limits count the requests of this window.")
+    mp_login_rate_member = fields.Integer(
+        "Logins per WeChat User", domain=positive('mp_login_rate_member'),
+        help="The logins of a WeChat user (or member) in a window. "
+        "Empty for no limit.")
+    mp_login_rate_address = fields.Integer(
+        "Logins per Address", domain=positive('mp_login_rate_address'),
+        help="The logins from a client address in a window. "
+        "Empty for no limit.")
+    mp_order_rate_member = fields.Integer(
+        "Orders per Member", domain=positive('mp_order_rate_member'),
+        help="The orders a member places, or tries to, in a window. "
+        "Empty for no limit.")
+    mp_order_rate_address = fields.Integer(
+        "Orders per Address", domain=positive('mp_order_rate_address'),
+        help="The orders placed, or tried, from a client address in a "
+        "window. Empty for no limit.")
+    mp_coupon_rate_member = fields.Integer(
+        "Coupon Claims per Member", domain=positive('mp_coupon_rate_member'),
+        help="The coupon claims of a member in a window. "
+        "Empty for no limit.")
+    mp_coupon_rate_address = fields.Integer(
+        "Coupon Claims per Address",
+        domain=positive('mp_coupon_rate_address'),
+        help="The coupon claims from a client address in a window. "
+        "Empty for no limit.")
+    mp_bonus_rate_member = fields.Integer(
+        "Sign-ins and Shares per Member",
+        domain=positive('mp_bonus_rate_member'),
+        help="The sign-ins and shares of a member in a window. "
+        "Empty for no limit.")
+    mp_bonus_rate_address = fields.Integer(
+        "Sign-ins and Shares per Address",
+        domain=positive('mp_bonus_rate_address'),
+        help="The sign-ins and shares from a client address in a window. "
+        "Empty for no limit.")
+    mp_max_unpaid_orders = fields.Integer(
+        "Unpaid Orders per Member", domain=positive('mp_max_unpaid_orders'),
+        help="The orders a member may have awaiting payment at once, each "
+        "holding its stock. Empty for no limit.")
+    mp_purchase_limit_order = fields.Integer(
+        "Purchase Limit per Order",
+        domain=positive('mp_purchase_limit_order'),
+        help="The units of a product one order may have, unless the "
+        "product sets its own. Empty for no limit.")
+    mp_purchase_limit_member = fields.Integer(
+        "Purchase Limit per Member",
+        domain=positive('mp_purchase_limit_member'),
+        help="The units of a product a member may order in the period, "
+        "unless the product sets its own. Empty for no limit.")
+    mp_purchase_limit_period = fields.TimeDelta(
+        "Purchase Limit Period", required=True,
+        domain=[('mp_purchase_limit_period', '>', datetime.timedelta(0))],
+        help="The period over which the limit per member counts a "
+        "member's orders, unless the product sets its own.")
+
     @classmethod
     def __setup__(cls):
         super().__setup__()
@@ -103,6 +172,9 @@ class Shop(metaclass=PoolMeta):
     def view_attributes(cls):
         return super().view_attributes() + [
             ('//page[@id="wechat"]', 'states', {
+                    'invisible': Eval('type') != 'mini_program',
+                    }),
+            ('//page[@id="mall_limits"]', 'states', {
                     'invisible': Eval('type') != 'mini_program',
                     }),
             ]
@@ -118,6 +190,50 @@ class Shop(metaclass=PoolMeta):
     @classmethod
     def default_nearby_radius(cls):
         return 5.0
+
+    @classmethod
+    def default_mp_rate_window(cls):
+        return datetime.timedelta(minutes=1)
+
+    @classmethod
+    def default_mp_login_rate_member(cls):
+        return 10
+
+    @classmethod
+    def default_mp_login_rate_address(cls):
+        return 60
+
+    @classmethod
+    def default_mp_order_rate_member(cls):
+        return 10
+
+    @classmethod
+    def default_mp_order_rate_address(cls):
+        return 60
+
+    @classmethod
+    def default_mp_coupon_rate_member(cls):
+        return 10
+
+    @classmethod
+    def default_mp_coupon_rate_address(cls):
+        return 60
+
+    @classmethod
+    def default_mp_bonus_rate_member(cls):
+        return 10
+
+    @classmethod
+    def default_mp_bonus_rate_address(cls):
+        return 60
+
+    @classmethod
+    def default_mp_max_unpaid_orders(cls):
+        return 2
+
+    @classmethod
+    def default_mp_purchase_limit_period(cls):
+        return datetime.timedelta(days=30)
 
     def __repr__(self):
         if self.id is None or self.id < 0:
@@ -139,8 +255,8 @@ class Shop(metaclass=PoolMeta):
                     'wechatpay_public_key', 'wechatpay_public_key_id'}):
             return
         for shop in shops:
-            if (shop.wechatpay_apiv3_key
-                    and len(shop.wechatpay_apiv3_key.encode()) != 32):
+            apiv3_key = shop.get_secret('wechatpay_apiv3_key')
+            if apiv3_key and len(apiv3_key.encode()) != 32:
                 raise ShopWeChatValidationError(gettext(
                         'omni_miniprogram.msg_shop_apiv3_key_length',
                         shop=shop.rec_name))
@@ -150,7 +266,8 @@ class Shop(metaclass=PoolMeta):
                     ('wechatpay_public_key', load_pem_public_key,
                         RSAPublicKey, 'msg_shop_public_key_invalid'),
                     ]:
-                pem = getattr(shop, name)
+                pem = (shop.get_secret(name) if name in SECRET_FIELDS
+                    else getattr(shop, name))
                 if pem and not isinstance(_load_pem(loader, pem), type_):
                     raise ShopWeChatValidationError(gettext(
                             'omni_miniprogram.' + message,

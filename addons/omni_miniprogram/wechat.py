@@ -138,7 +138,7 @@ def mini_program_client(shop):
     _require(shop, 'wechat_appid', 'wechat_app_secret')
     return _mini_program_client(
         _url('wechat_api_url', WECHAT_API_URL),
-        shop.wechat_appid, shop.wechat_app_secret)
+        shop.wechat_appid, shop.get_secret('wechat_app_secret'))
 
 
 def code_to_session(shop, code):
@@ -208,7 +208,8 @@ def wechat_pay(shop, notify_url=None):
     return _wechat_pay(
         _url('wechatpay_api_url', WECHATPAY_API_URL), notify_url,
         shop.wechat_appid, shop.wechatpay_mchid, shop.wechatpay_serial_no,
-        shop.wechatpay_private_key, shop.wechatpay_apiv3_key,
+        shop.get_secret('wechatpay_private_key'),
+        shop.get_secret('wechatpay_apiv3_key'),
         shop.wechatpay_public_key, shop.wechatpay_public_key_id)
 
 

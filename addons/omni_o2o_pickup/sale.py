@@ -27,6 +27,7 @@ from trytond.transaction import Transaction, without_check_access
 
 from trytond.modules.omni_inventory_bridge.reservation import OPEN_STATES
 from trytond.modules.omni_inventory_bridge.stock import distance_km
+from trytond.modules.omni_member_hub.secret import SecretMixin
 from trytond.modules.product import round_price
 
 from .exceptions import PickupCodeError, PickupError
@@ -38,9 +39,10 @@ LOCKOUT_TIME = datetime.timedelta(minutes=10)
 LIVE_STATES = ['paid', 'ready']
 
 
-class PickupSecret(ModelSQL):
+class PickupSecret(SecretMixin, ModelSQL):
     "Pickup Code Secret"
     __name__ = 'sale.pickup.secret'
+    _secret_fields = {'secret'}
 
     secret = fields.Char("Secret", required=True, strip=False)
 
@@ -51,7 +53,7 @@ class PickupSecret(ModelSQL):
         records = cls.search([], order=[('id', 'ASC')], limit=1)
         if not records:
             records = cls.create([{'secret': secrets.token_hex(32)}])
-        return bytes.fromhex(records[0].secret)
+        return bytes.fromhex(records[0].get_secret('secret'))
 
 
 def keyed_hash(key, code):

@@ -27,6 +27,10 @@ const MESSAGES = {
   coupon_not_found: '优惠券不存在',
   coupon_ended: '优惠券活动已结束',
   coupon_limit_reached: '已达到领取上限',
+  rate_limited: '操作太频繁，请稍后再试',
+  too_many_unpaid_orders: '您有待支付的订单，请先支付或取消',
+  quantity_limit: '超出每单限购数量',
+  purchase_limit: '已达到该商品的限购数量',
 }
 
 class ApiError extends Error {

@@ -62,7 +62,30 @@
         load();
     }
 
-    function logout() {
+    // Ends the session on the server too, as sao does, so that a copy of
+    // it is worth nothing.
+    async function logout() {
+        const authorization = sessionStorage.getItem(SESSION_KEY);
+        sessionStorage.removeItem(SESSION_KEY);
+        showLogin();
+        if (!authorization) return;
+        document.body.dataset.state = 'logging-out';
+        try {
+            await fetch('/' + encodeURIComponent(database) + '/rpc/', {
+                method: 'POST',
+                headers: {
+                    'Content-Type': 'application/json',
+                    Authorization: authorization,
+                },
+                body: JSON.stringify({id: 2, method: 'common.db.logout', params: []}),
+            });
+        } finally {
+            document.body.dataset.state = 'login';
+        }
+    }
+
+    // A session the server no longer knows: back to the login form
+    function sessionExpired() {
         sessionStorage.removeItem(SESSION_KEY);
         showLogin();
     }
@@ -88,7 +111,7 @@
         show('dashboard', true);
         show('logout', true);
         if (response.status === 401) {
-            logout();
+            sessionExpired();
             return;
         }
         if (response.status === 403) {

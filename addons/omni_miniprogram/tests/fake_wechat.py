@@ -271,18 +271,31 @@ class FakeWeChat:
 
     def refund_succeeded(self, out_refund_no, deliver=True, timestamp=None):
         "The refund succeeds and REFUND.SUCCESS is built and maybe posted"
+        return self.refund_ends(
+            out_refund_no, 'SUCCESS', deliver=deliver, timestamp=timestamp)
+
+    REFUND_EVENTS = {
+        'SUCCESS': ('REFUND.SUCCESS', "退款成功"),
+        'ABNORMAL': ('REFUND.ABNORMAL', "退款异常"),
+        'CLOSED': ('REFUND.CLOSED', "退款关闭"),
+        }
+
+    def refund_ends(self, out_refund_no, status, deliver=True,
+            timestamp=None):
+        """The refund ends as SUCCESS, ABNORMAL (the payer's bank card
+        refused it) or CLOSED, and the REFUND.<status> notification is
+        built and, if deliver, posted"""
+        event_type, summary = self.REFUND_EVENTS[status]
         with self.lock:
             refund = self.refunds[out_refund_no]
-            refund['status'] = 'SUCCESS'
-            refund['success_time'] = china_time(timestamp)
+            refund['status'] = status
             resource = {
                 'mchid': self.mchid,
                 'out_trade_no': refund['out_trade_no'],
                 'transaction_id': refund['transaction_id'],
                 'out_refund_no': out_refund_no,
                 'refund_id': refund['refund_id'],
-                'refund_status': 'SUCCESS',
-                'success_time': refund['success_time'],
+                'refund_status': status,
                 'user_received_account': "支付用户零钱",
                 'amount': {
                     'total': refund['amount']['total'],
@@ -291,9 +304,12 @@ class FakeWeChat:
                     'payer_refund': refund['amount']['refund'],
                     },
                 }
+            if status == 'SUCCESS':
+                refund['success_time'] = china_time(timestamp)
+                resource['success_time'] = refund['success_time']
         notification = self.notification(
-            'REFUND.SUCCESS', "退款成功", 'refund', resource,
-            refund['notify_url'], timestamp=timestamp)
+            event_type, summary, 'refund', resource, refund['notify_url'],
+            timestamp=timestamp)
         return self.deliver(notification) if deliver else notification
 
     def notification(self, event_type, summary, original_type, resource,
@@ -559,9 +575,11 @@ class FakeWeChat:
                 raise WeChatPayError(
                     400, 'INVALID_REQUEST', "退款单号重复但参数不一致")
             return self._refund(refund)
+        # A closed refund gives its amount back to refund
         refunded = sum(
             r['amount']['refund'] for r in self.refunds.values()
-            if r['out_trade_no'] == order['out_trade_no'])
+            if r['out_trade_no'] == order['out_trade_no']
+            and r['status'] != 'CLOSED')
         if (amount.get('total') != order['amount']['total']
                 or amount.get('currency', 'CNY') != 'CNY'
                 or not isinstance(amount.get('refund'), int)

@@ -4,24 +4,20 @@
 and WeChat Pay call them."""
 import datetime
 import json
-import secrets
 import time
 from decimal import Decimal
-from urllib.parse import urlsplit
 
 from trytond.pool import Pool
-from trytond.tests.test_tryton import DB_NAME, RouteTestCase
-from trytond.transaction import Transaction, TransactionError
+from trytond.pyson import PYSONDecoder
+from trytond.tests.test_tryton import RouteTestCase
 
-from trytond.modules.company.tests import set_company
 from trytond.modules.omni_inventory_bridge.tests.tools import run
 from trytond.modules.omni_miniprogram.tests.fake_wechat import (
     rsa_verify,
 )
 from trytond.modules.omni_miniprogram.tests.tools import (
-    MallTestMixin,
+    OrderTestMixin,
     check_response,
-    create_mall,
 )
 
 
@@ -29,48 +25,8 @@ def fen(amount):
     return int(Decimal(amount) * 100)
 
 
-class CheckoutTestCase(MallTestMixin, RouteTestCase):
+class CheckoutTestCase(OrderTestMixin, RouteTestCase):
     "Test the mall's checkout, payments and orders"
-
-    @classmethod
-    def setUpDatabase(cls):
-        super().setUpDatabase()
-        Company = Pool().get('company.company')
-        # Start again with the table locks the set-up asks for
-        extras = {}
-        while True:
-            try:
-                with Transaction().new_transaction(**extras) as transaction:
-                    company, = Company.search([])
-                    with set_company(company):
-                        cls.setUpMall(company)
-                    transaction.commit()
-                break
-            except TransactionError as error:
-                error.fix(extras)
-
-    @classmethod
-    def setUpMall(cls, company):
-        "Accounts, a WeChat Pay method, points, a gold tier and a coupon"
-        pool = Pool()
-        Party = pool.get('party.party')
-        Product = pool.get('product.product')
-        Shop = pool.get('web.shop')
-        cls.coupon_id = create_mall(
-            company, [Product(cls.tea_id)], Party(cls.member_id)).id
-        Shop.write([Shop(cls.shop_id)], {
-                'wechat_notify_url': 'https://mall.example.com',
-                'wechat_template_pickup_ready': 'tpl-ready'})
-        pool.get('party.wechat_identity').bind(
-            Party(cls.member_id), cls.fake.appid, 'o-member')
-        cls.company_id = company.id
-        other = Party.search([('member_mobile', '=', '+8613700137000')])[0]
-        _, cls.other_token = pool.get('web.shop.mp_session').open(
-            Shop(cls.shop_id), 'o-other', member=other)
-
-    def setUp(self):
-        super().setUp()
-        self.fake.openids.update({'o-member', 'o-other'})
 
     def claim_coupon(self):
         "Return the code of a new coupon number of the member"
@@ -80,22 +36,6 @@ class CheckoutTestCase(MallTestMixin, RouteTestCase):
             Party = pool.get('party.party')
             return Coupon.claim(Party(self.member_id), self.coupon_id).number
         return run({'company': self.company_id}, claim)
-
-    def order(self, cart, key=None, token=None):
-        return self.request(
-            'POST', '/orders', token or self.token, json=cart,
-            headers={'Idempotency-Key': key or secrets.token_hex(8)})
-
-    def notify(self, notification):
-        "Post the notification WeChat Pay built to our endpoint"
-        return self.client().post(
-            urlsplit(notification.url).path, data=notification.body,
-            headers=dict(notification.headers),
-            content_type='application/json')
-
-    def read(self, func):
-        with Transaction().start(DB_NAME, 0):
-            return func(Pool())
 
     def assertInsightsRecorded(self, pool, sale, expected):
         "The reports see the sale's lines by channel and revenue"
@@ -261,6 +201,75 @@ class CheckoutTestCase(MallTestMixin, RouteTestCase):
                 Entry.balance(Party(self.member_id)), balance + 500 - 260)
         self.read(refunded)
 
+    def test_refund_refused(self):
+        """A refund WeChat Pay finds ABNORMAL or CLOSED is recorded failed
+        with its status for the back office; a forged one changes nothing,
+        a closed one is retried with a new number"""
+        for status in ['ABNORMAL', 'CLOSED']:
+            with self.subTest(status=status):
+                order, out_trade_no = self.paid_order(self.delivery_cart())
+                response = self.request(
+                    'POST', '/orders/%s/cancel' % order['id'], self.token)
+                self.assertEqual(check_response(
+                        response, '/orders/{order}/cancel', 'post')['status'],
+                    'refunding')
+                refund, = [r for r in self.fake.refunds.values()
+                    if r['out_trade_no'] == out_trade_no]
+                number = refund['out_refund_no']
+
+                genuine = self.fake.refund_ends(number, status, deliver=False)
+                resource = {
+                    'mchid': self.fake.mchid, 'out_refund_no': number,
+                    'refund_status': status,
+                    'amount': {'refund': refund['amount']['refund']}}
+                for wrong, key, answer in [
+                        ({'amount': {'refund': 1}}, None, 400),
+                        ({}, self.fake.merchant_key, 401)]:
+                    response = self.notify(self.fake.notification(
+                            'REFUND.%s' % status, "退款异常", 'refund',
+                            dict(resource, **wrong), genuine.url, key=key))
+                    self.assertEqual(response.status_code, answer)
+                    self.assertEqual(self.refund_of(order['id'])[:2], (
+                            'pending', None))
+
+                self.assertEqual(self.notify(genuine).status_code, 204)
+                self.assertEqual(self.notify(genuine).status_code, 204)
+                state, wechat_status, error, refused = self.refund_of(
+                    order['id'])
+                self.assertEqual((state, wechat_status), ('failed', status))
+                self.assertIn(number, error)
+                self.assertTrue(refused)
+                self.assertEqual(
+                    self.get_order(order['id'])[1]['status'], 'refunding')
+
+        def retry(pool):
+            Refund = pool.get('sale.pickup.refund')
+            refund, = Refund.search([('wechat_refund_status', '=', 'CLOSED')])
+            Refund.retry([refund])
+            Refund.send_pending()
+            return Refund(refund.id).out_refund_no
+        new_number = run({'company': self.company_id}, lambda: retry(Pool()))
+        self.assertNotEqual(new_number, number)
+        self.notify(self.fake.refund_succeeded(new_number, deliver=False))
+        self.assertEqual(self.get_order(order['id'])[1]['status'], 'refunded')
+
+    def refund_of(self, sale_id):
+        """The state, WeChat Pay status and error of the sale's refund and
+        whether the refunds list's filter of refused refunds shows it"""
+        def read(pool):
+            ActionDomain = pool.get('ir.action.act_window.domain')
+            ModelData = pool.get('ir.model.data')
+            Refund = pool.get('sale.pickup.refund')
+            refund, = Refund.search([('sale', '=', sale_id)])
+            domain = ActionDomain(ModelData.get_id(
+                    'omni_miniprogram',
+                    'act_pickup_refund_domain_wechat_refused')).domain
+            refused = Refund.search(
+                [('id', '=', refund.id), PYSONDecoder().decode(domain)])
+            return (refund.state, refund.wechat_refund_status,
+                refund.error, bool(refused))
+        return self.read(read)
+
     def test_cancel_unpaid(self):
         "An unpaid order cancelled is closed at WeChat Pay, its stock freed"
         before = self.figures(0)
@@ -358,10 +367,6 @@ class CheckoutTestCase(MallTestMixin, RouteTestCase):
                     'expires_at': past})
             Reservation.release_expired()
         self.run_cron(lapse)
-
-    def run_cron(self, func):
-        "Run func as the scheduler runs a cron"
-        run({'company': self.company_id}, lambda: func(Pool()))
 
     def test_lost_notification(self):
         "The query cron pays what WeChat Pay never told and closes the rest"

@@ -13,6 +13,7 @@ import traceback
 import unittest
 from unittest.mock import patch
 
+from cryptography.fernet import Fernet
 from trytond import config
 from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError
@@ -25,6 +26,8 @@ from trytond.tests.test_tryton import (
 from trytond.transaction import Transaction
 
 from trytond.modules.company.tests import create_company
+from trytond.modules.omni_member_hub import secret as secrets_at_rest
+from trytond.modules.omni_member_hub.exceptions import SecretError
 from trytond.modules.omni_miniprogram import wechat
 from trytond.modules.omni_miniprogram.exceptions import (
     NotificationError,
@@ -577,8 +580,106 @@ class WeChatTestCase(unittest.TestCase):
         admin.save()
         with transaction.set_user(admin.id), transaction.set_context(
                 _check_access=True, company=shop.company.id):
+            # Even administrators read only a mask: no API sends a secret
             record, = Shop.read([shop.id], secret_fields)
-            self.assertEqual(record['wechat_app_secret'], self.fake.secret)
+            self.assertEqual(
+                {record[n] for n in secret_fields}, {secrets_at_rest.MASK})
+            # What they write is the new secret, the mask written back not
+            Shop.write([Shop(shop.id)], {
+                    'wechat_app_secret': 'new-secret',
+                    'wechatpay_apiv3_key': secrets_at_rest.MASK})
+        self.assertEqual(
+            Shop(shop.id).get_secret('wechat_app_secret'), 'new-secret')
+        self.assertEqual(
+            Shop(shop.id).get_secret('wechatpay_apiv3_key'),
+            self.fake.apiv3_key)
+
+    def stored(self, Model, record, name):
+        "The value of the field as the database holds it"
+        table = Model.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(
+                getattr(table, name), where=table.id == record.id))
+        return cursor.fetchone()[0]
+
+    @with_transaction()
+    def test_secrets_encrypted_at_rest(self):
+        """The shop's WeChat secrets, the member code secrets and the pickup
+        code key are stored encrypted, readable only by the code"""
+        pool = Pool()
+        MemberSecret = pool.get('party.member_code_secret')
+        Party = pool.get('party.party')
+        PickupSecret = pool.get('sale.pickup.secret')
+        Shop = pool.get('web.shop')
+        shop = self.create_shop()
+        member = Party.register_member('13800138000', "张伟", 'mall')
+        member.member_code()
+        PickupSecret.get()
+        member_secret, = MemberSecret.search([('party', '=', member.id)])
+        pickup_secret, = PickupSecret.search([])
+        for Model, record, name in [
+                (Shop, shop, 'wechat_app_secret'),
+                (Shop, shop, 'wechatpay_private_key'),
+                (Shop, shop, 'wechatpay_apiv3_key'),
+                (MemberSecret, member_secret, 'secret'),
+                (PickupSecret, pickup_secret, 'secret')]:
+            with self.subTest(model=Model.__name__, field=name):
+                stored = self.stored(Model, record, name)
+                plain = record.get_secret(name)
+                self.assertTrue(stored.startswith(secrets_at_rest.PREFIX))
+                self.assertNotIn(plain, stored)
+                self.assertNotEqual(getattr(record, name), plain)
+                self.assertEqual(
+                    Model.read([record.id], [name])[0][name],
+                    secrets_at_rest.MASK)
+        self.assertEqual(
+            shop.get_secret('wechat_app_secret'), self.fake.secret)
+        # A copy of the shop does not carry the secrets
+        copy, = Shop.copy([shop], default={'name': "Mall (copy)"})
+        self.assertIsNone(copy.get_secret('wechat_app_secret'))
+
+    @with_transaction()
+    def test_secret_key_rotation(self):
+        """A new key first and the old one after: the secrets still decrypt,
+        the rotation re-encrypts them, then the old key can go; a legacy
+        plain value is encrypted by the rotation"""
+        pool = Pool()
+        Shop = pool.get('web.shop')
+        old_key, new_key = Fernet.generate_key(), Fernet.generate_key()
+        saved = config.get('omni', 'secret_key', default='')
+        self.addCleanup(config.set, 'omni', 'secret_key', saved)
+        config.set('omni', 'secret_key', old_key.decode())
+        shop = self.create_shop()
+        before = self.stored(Shop, shop, 'wechat_app_secret')
+        table = Shop.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.update(
+                [table.wechatpay_apiv3_key], [self.fake.apiv3_key],
+                where=table.id == shop.id))
+        self.assertEqual(
+            shop.get_secret('wechatpay_apiv3_key'), self.fake.apiv3_key)
+
+        config.set('omni', 'secret_key', '%s, %s' % (
+                new_key.decode(), old_key.decode()))
+        self.assertEqual(
+            shop.get_secret('wechat_app_secret'), self.fake.secret)
+        self.assertGreaterEqual(secrets_at_rest.rotate_all()['web.shop'], 1)
+        after = self.stored(Shop, shop, 'wechat_app_secret')
+        self.assertNotEqual(after, before)
+        self.assertTrue(self.stored(Shop, shop, 'wechatpay_apiv3_key')
+            .startswith(secrets_at_rest.PREFIX))
+
+        config.set('omni', 'secret_key', new_key.decode())
+        self.assertEqual(
+            shop.get_secret('wechat_app_secret'), self.fake.secret)
+        self.assertEqual(
+            shop.get_secret('wechatpay_apiv3_key'), self.fake.apiv3_key)
+        self.fake.add_login('code-1', 'o-1')
+        self.assertEqual(wechat.code_to_session(shop, 'code-1')['openid'],
+            'o-1')
+        config.set('omni', 'secret_key', old_key.decode())
+        with self.assertRaises(SecretError):
+            shop.get_secret('wechat_app_secret')
 
     @with_transaction()
     def test_secrets_not_shown(self):

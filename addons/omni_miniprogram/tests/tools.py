@@ -4,15 +4,18 @@
 a guest and a catalog, called over HTTP as the mini-program calls it."""
 import datetime
 import json
+import secrets
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, TransactionError
 
 from trytond.modules.account.tests import create_chart, get_fiscalyear
 from trytond.modules.account_invoice.tests import set_invoice_sequences
 from trytond.modules.company.tests import create_company, set_company
+from trytond.modules.omni_inventory_bridge.tests.tools import run
 from trytond.modules.omni_miniprogram.api import OPENAPI, validate
 from trytond.modules.omni_miniprogram.tests.fake_wechat import FakeWeChat
 
@@ -220,14 +223,90 @@ class MallTestMixin:
         cls.tea_id, cls.hidden_id = tea.id, hidden.id
         cls.store_ids = [s.id for s in stores]
 
+    def setUp(self):
+        super().setUp()
+        # Every test starts with its rate limits' counters at zero
+        with Transaction().start(DB_NAME, 0) as transaction:
+            RateCounter = Pool().get('web.shop.mp_rate_counter')
+            RateCounter.delete(RateCounter.search([]))
+            transaction.commit()
+
     def member_name(self):
         with Transaction().start(DB_NAME, 0):
             return Pool().get('party.party')(self.member_id).name
 
     def request(self, method, path, token=None, **kwargs):
+        "Send the request from 127.0.0.1 unless environ_base tells"
         headers = kwargs.pop('headers', {})
         if token:
             headers['Authorization'] = 'Bearer ' + token
+        kwargs['environ_base'] = dict(
+            {'REMOTE_ADDR': '127.0.0.1'}, **kwargs.get('environ_base', {}))
         return self.client().open(
             PREFIX + path, method=method, headers=headers, **kwargs)
 
+
+class OrderTestMixin(MallTestMixin):
+    """The mall with its accounts, points, a gold tier and a coupon, where
+    the members order, for a RouteTestCase"""
+
+    @classmethod
+    def setUpDatabase(cls):
+        super().setUpDatabase()
+        Company = Pool().get('company.company')
+        # Start again with the table locks the set-up asks for
+        extras = {}
+        while True:
+            try:
+                with Transaction().new_transaction(**extras) as transaction:
+                    company, = Company.search([])
+                    with set_company(company):
+                        cls.setUpMall(company)
+                    transaction.commit()
+                break
+            except TransactionError as error:
+                error.fix(extras)
+
+    @classmethod
+    def setUpMall(cls, company):
+        "Accounts, a WeChat Pay method, points, a gold tier and a coupon"
+        pool = Pool()
+        Party = pool.get('party.party')
+        Product = pool.get('product.product')
+        Shop = pool.get('web.shop')
+        cls.coupon_id = create_mall(
+            company, [Product(cls.tea_id)], Party(cls.member_id)).id
+        Shop.write([Shop(cls.shop_id)], {
+                'wechat_notify_url': 'https://mall.example.com',
+                'wechat_template_pickup_ready': 'tpl-ready'})
+        pool.get('party.wechat_identity').bind(
+            Party(cls.member_id), cls.fake.appid, 'o-member')
+        cls.company_id = company.id
+        other = Party.search([('member_mobile', '=', '+8613700137000')])[0]
+        _, cls.other_token = pool.get('web.shop.mp_session').open(
+            Shop(cls.shop_id), 'o-other', member=other)
+
+    def setUp(self):
+        super().setUp()
+        self.fake.openids.update({'o-member', 'o-other'})
+
+    def order(self, cart, key=None, token=None, **kwargs):
+        return self.request(
+            'POST', '/orders', token or self.token, json=cart,
+            headers={'Idempotency-Key': key or secrets.token_hex(8)},
+            **kwargs)
+
+    def notify(self, notification):
+        "Post the notification WeChat Pay built to our endpoint"
+        return self.client().post(
+            urlsplit(notification.url).path, data=notification.body,
+            headers=dict(notification.headers),
+            content_type='application/json')
+
+    def read(self, func):
+        with Transaction().start(DB_NAME, 0):
+            return func(Pool())
+
+    def run_cron(self, func):
+        "Run func as the scheduler runs a cron"
+        run({'company': self.company_id}, lambda: func(Pool()))
