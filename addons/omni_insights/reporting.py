@@ -803,6 +803,10 @@ class MemberSegment(
         "the 12 months up to the context's last day, the others in one "
         "of them only; the mall is delivery and pickup, the store is the "
         "POS and the endless aisle.")
+    segment_string = segment.translated('segment')
+    # sao draws a selection's key on a graph's axis, so the graph shows
+    # the segment's name
+    segment_name = fields.Function(fields.Char("Segment"), 'get_segment_name')
     members = fields.Integer("Members")
     spend = Monetary(
         "Spend", currency='currency', digits='currency',
@@ -835,6 +839,9 @@ class MemberSegment(
     def __setup__(cls):
         super().__setup__()
         cls._order = [('id', 'ASC')]
+
+    def get_segment_name(self, name):
+        return self.segment_string
 
     @classmethod
     def window(cls):
