@@ -367,7 +367,7 @@ def member_code(server, rpc, context, openid=tea_house.LOYAL_OPENID):
 
 def new_pos_sale(client):
     "Open POS Sales, start a new sale at 西湖店's till; return the tab"
-    client.menu("Sales", "POS Sales")
+    client.menu("销售", "收银销售")
     client.tool('new_')
     tab = client.tab
     client.choose('point', "西湖店", TILL, tab)
@@ -451,7 +451,7 @@ def test_story_1_pos_sale(server, browser):
         client.no_dialog()
         client.wait(lambda d: client.value('total', tab) == '3,590.00')
         assert client.value('coupon', tab) == coupon
-        assert client.rows(client.list("Lines", tab)) == [
+        assert client.rows(client.list("明细", tab)) == [
             [LIMITED, '3,610.0000', '2', '1 u', '¥ 3,610.00'],
             [tea_house.COUPON_PRODUCT, '20.0000', '-1 u', '¥ -20.00'],
             ]
@@ -462,12 +462,12 @@ def test_story_1_pos_sale(server, browser):
         # The dialog asks for the rest
         assert pay(client, tea_house.CASH) == '3,540.00'
         client.no_dialog()
-        client.wait(lambda d: client.value('state', tab) == 'Done')
+        client.wait(lambda d: client.value('state', tab) == '已完成')
         assert client.value('total', tab) == '3,590.00'
         assert client.value('amount_to_pay', tab) == '0.00'
         number = client.value('number', tab)
-        client.notebook('Payments', tab)
-        assert client.rows(client.list("Payments", tab)) == [
+        client.notebook('付款', tab)
+        assert client.rows(client.list("付款", tab)) == [
             [tea_house.POINTS_METHOD, '¥ 50.00'],
             [tea_house.CASH, '¥ 3,540.00'],
             ]
@@ -515,7 +515,7 @@ def test_story_2_pickup_handover(server, browser):
 
     with story(browser, server, 'story-2-pickup') as client:
         client.login(*CLERK_A)
-        client.menu("Sales", "取货核销")
+        client.menu("销售", "取货核销")
         dialog = client.dialog
         client.choose('point', "西湖店", TILL, dialog)
         client.type('code', code, dialog)
@@ -607,7 +607,7 @@ def test_story_3_endless_aisle(server, browser):
             and client.dialog)
         order = client.value('sale', dialog)
         assert client.value('total_amount', dialog) == '7,600.00'
-        assert client.value('state', dialog) == 'Processing'
+        assert client.value('state', dialog) == '处理中'
         client.screenshot('ordered')
         # The order, open from the dialog, is credited to the store
         client.click(lambda: client.field('sale', dialog).find_element(
@@ -657,12 +657,12 @@ def test_story_4_stock_override(server, browser):
             pay(client, tea_house.CASH)
         assert product in error[0]
         # Nothing was paid
-        client.press("Cancel", client.dialog)
+        client.press("取消", client.dialog)
         client.no_dialog()
-        assert client.value('state', tab) == 'Open'
+        assert client.value('state', tab) == '进行中'
         assert client.value('amount_to_pay', tab) == '5,040.00'
 
-        client.notebook('Other Info', tab)
+        client.notebook('其他信息', tab)
         client.type('stock_override_reason', reason, tab)
         client.press('pay', tab)
         pay(client, tea_house.CASH)
@@ -672,8 +672,8 @@ def test_story_4_stock_override(server, browser):
             "西湖店店员", "西湖店货架", product, '3', '2', '2', '3',
             "店长填写原因", reason]
         client.screenshot('sold')
-        client.notebook('Sale', tab)
-        client.wait(lambda d: client.value('state', tab) == 'Done')
+        client.notebook('销售', tab)
+        client.wait(lambda d: client.value('state', tab) == '已完成')
         number = client.value('number', tab)
 
         client.menu("收银超卖记录")
