@@ -3,6 +3,7 @@
 """The demo that `make run` builds, served by trytond, and the clients the
 browser tests use on it: sao's JSON-RPC and headless Chromium."""
 import base64
+import contextlib
 import json
 import os
 import pathlib
@@ -29,10 +30,18 @@ PICKUP_CODE = re.compile(
 
 
 class DemoServer:
-    "The URL and database of the served demo; unpacks as (url, name)"
+    """The URL and database of the served demo; unpacks as (url, name);
+    log is the path of the server's log"""
 
-    def __init__(self, url, name, banner):
+    def __init__(self, url, name, banner, log=None, serve=None):
         self.url, self.name, self.banner = url, name, banner
+        self.log = log
+        self._serve = serve
+
+    def another(self):
+        """Return a context manager that serves the same database from a
+        second trytond process, as a DemoServer with its own log"""
+        return self._serve()
 
     def __iter__(self):
         return iter((self.url, self.name))
@@ -62,6 +71,33 @@ def wait_for_port(port, process, timeout=60):
     raise TimeoutError(f"trytond did not listen on {port}")
 
 
+def write_config(tmp, label, port):
+    "Write the trytond configuration that serves the databases in tmp"
+    config = tmp / f'{label}.conf'
+    config.write_text(
+        f"[database]\npath = {tmp}\n"
+        f"[web]\nlisten = 127.0.0.1:{port}\nroot = {WEB_ROOT}\n")
+    return config
+
+
+@contextlib.contextmanager
+def trytond(tmp, name, env, label, port=None):
+    "Serve the database name with trytond; yield its URL and log's path"
+    port = port or free_port()
+    config = write_config(tmp, label, port)
+    log_path = tmp / f'{label}.log'
+    with log_path.open('w') as log:
+        process = subprocess.Popen([
+                str(BIN / 'trytond'), '-c', str(config), '-d', name],
+            env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for_port(port, process)
+            yield f'http://127.0.0.1:{port}', log_path
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
 @pytest.fixture(scope='module')
 def server():
     assert (WEB_ROOT / 'index.html').exists(), "run `make deps` first"
@@ -69,10 +105,7 @@ def server():
     tmp = pathlib.Path(tempfile.mkdtemp(prefix='omni-smoke-'))
     port = free_port()
     name = f'smoke_{uuid.uuid4().hex[:8]}'
-    config = tmp / 'trytond.conf'
-    config.write_text(
-        f"[database]\npath = {tmp}\n"
-        f"[web]\nlisten = 127.0.0.1:{port}\nroot = {WEB_ROOT}\n")
+    config = write_config(tmp, 'trytond', port)
     env = {**os.environ, 'TRYTOND_DATABASE_URI': uri}
     env.pop('DB_NAME', None)
     env.pop('DB_CACHE', None)
@@ -83,18 +116,18 @@ def server():
         env=env, check=True, timeout=900, capture_output=True, text=True)
     # The banner gives the code of the demo's paid pickup order
     assert PICKUP_CODE.search(prepared.stdout), prepared.stdout
-    log = (tmp / 'trytond.log').open('w')
-    process = subprocess.Popen([
-            str(BIN / 'trytond'), '-c', str(config), '-d', name],
-        env=env, stdout=log, stderr=subprocess.STDOUT)
+    others = iter(range(2, 100))
+
+    @contextlib.contextmanager
+    def serve():
+        with trytond(tmp, name, env, f'trytond-{next(others)}') as (
+                url, log):
+            yield DemoServer(url, name, prepared.stdout, log)
+
     try:
-        wait_for_port(port, process)
-        yield DemoServer(
-            f'http://127.0.0.1:{port}', name, prepared.stdout)
+        with trytond(tmp, name, env, 'trytond', port) as (url, log):
+            yield DemoServer(url, name, prepared.stdout, log, serve)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
         if uri.startswith('postgresql'):
             subprocess.run(
                 [str(BIN / 'python'), '-c',
@@ -137,11 +170,13 @@ class RPC:
         return user_id
 
 
-@pytest.fixture
-def browser():
-    "Headless Chromium driven through chromedriver"
+@contextlib.contextmanager
+def chromium():
+    "Headless Chromium driven through chromedriver, keeping its console"
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which('chromium')
+    # Keep the console's messages for driver.get_log('browser')
+    options.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
     profile = tempfile.mkdtemp(prefix='omni-chromium-')
     for argument in [
             '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
@@ -156,3 +191,10 @@ def browser():
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def browser():
+    "Headless Chromium driven through chromedriver, keeping its console"
+    with chromium() as driver:
+        yield driver
