@@ -3,6 +3,7 @@
 """The demo that `make run` builds, served by trytond, and the clients the
 browser tests use on it: sao's JSON-RPC and headless Chromium."""
 import base64
+import contextlib
 import json
 import os
 import pathlib
@@ -31,13 +32,20 @@ PICKUP_CODE = re.compile(
 
 
 class DemoServer:
-    """The URL and database of the served demo; unpacks as (url, name)
+    """The URL and database of the served demo; unpacks as (url, name);
+    wechat is the fake WeChat server that the demo server calls, log the
+    path of the server's log"""
 
-    wechat is the fake WeChat server that the demo server calls."""
-
-    def __init__(self, url, name, banner, wechat):
+    def __init__(self, url, name, banner, wechat, log=None, serve=None):
         self.url, self.name, self.banner = url, name, banner
         self.wechat = wechat
+        self.log = log
+        self._serve = serve
+
+    def another(self):
+        """Return a context manager that serves the same database from a
+        second trytond process, as a DemoServer with its own log"""
+        return self._serve()
 
     def __iter__(self):
         return iter((self.url, self.name))
@@ -67,6 +75,36 @@ def wait_for_port(port, process, timeout=60):
     raise TimeoutError(f"trytond did not listen on {port}")
 
 
+def write_config(tmp, label, port, wechat_url):
+    """Write the trytond configuration that serves the databases in tmp
+    and calls the WeChat at wechat_url"""
+    config = tmp / f'{label}.conf'
+    config.write_text(
+        f"[database]\npath = {tmp}\n"
+        f"[web]\nlisten = 127.0.0.1:{port}\nroot = {WEB_ROOT}\n"
+        f"[omni]\nwechat_api_url = {wechat_url}\n"
+        f"wechatpay_api_url = {wechat_url}\n")
+    return config
+
+
+@contextlib.contextmanager
+def trytond(tmp, name, env, label, port=None, wechat_url=None):
+    "Serve the database name with trytond; yield its URL and log's path"
+    port = port or free_port()
+    config = write_config(tmp, label, port, wechat_url)
+    log_path = tmp / f'{label}.log'
+    with log_path.open('w') as log:
+        process = subprocess.Popen([
+                str(BIN / 'trytond'), '-c', str(config), '-d', name],
+            env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for_port(port, process)
+            yield f'http://127.0.0.1:{port}', log_path
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
 @pytest.fixture(scope='module')
 def server():
     assert (WEB_ROOT / 'index.html').exists(), "run `make deps` first"
@@ -77,12 +115,7 @@ def server():
     # The mall API logs in through this fake WeChat, as the mini-program
     # does through WeChat
     wechat = FakeWeChat().start()
-    config = tmp / 'trytond.conf'
-    config.write_text(
-        f"[database]\npath = {tmp}\n"
-        f"[web]\nlisten = 127.0.0.1:{port}\nroot = {WEB_ROOT}\n"
-        f"[omni]\nwechat_api_url = {wechat.url}\n"
-        f"wechatpay_api_url = {wechat.url}\n")
+    config = write_config(tmp, 'trytond', port, wechat.url)
     env = {**os.environ, 'TRYTOND_DATABASE_URI': uri}
     env.pop('DB_NAME', None)
     env.pop('DB_CACHE', None)
@@ -93,18 +126,19 @@ def server():
         env=env, check=True, timeout=900, capture_output=True, text=True)
     # The banner gives the code of the demo's paid pickup order
     assert PICKUP_CODE.search(prepared.stdout), prepared.stdout
-    log = (tmp / 'trytond.log').open('w')
-    process = subprocess.Popen([
-            str(BIN / 'trytond'), '-c', str(config), '-d', name],
-        env=env, stdout=log, stderr=subprocess.STDOUT)
+    others = iter(range(2, 100))
+
+    @contextlib.contextmanager
+    def serve():
+        with trytond(tmp, name, env, f'trytond-{next(others)}',
+                wechat_url=wechat.url) as (url, log):
+            yield DemoServer(url, name, prepared.stdout, wechat, log)
+
     try:
-        wait_for_port(port, process)
-        yield DemoServer(
-            f'http://127.0.0.1:{port}', name, prepared.stdout, wechat)
+        with trytond(tmp, name, env, 'trytond', port, wechat.url) as (
+                url, log):
+            yield DemoServer(url, name, prepared.stdout, wechat, log, serve)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
         wechat.stop()
         if uri.startswith('postgresql'):
             subprocess.run(
@@ -148,11 +182,13 @@ class RPC:
         return user_id
 
 
-@pytest.fixture
-def browser():
-    "Headless Chromium driven through chromedriver"
+@contextlib.contextmanager
+def chromium():
+    "Headless Chromium driven through chromedriver, keeping its console"
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which('chromium')
+    # Keep the console's messages for driver.get_log('browser')
+    options.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
     profile = tempfile.mkdtemp(prefix='omni-chromium-')
     for argument in [
             '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
@@ -169,3 +205,10 @@ def browser():
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def browser():
+    "Headless Chromium driven through chromedriver, keeping its console"
+    with chromium() as driver:
+        yield driver

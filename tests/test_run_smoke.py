@@ -2,7 +2,8 @@
 # this repository contains the full copyright notices and license terms.
 """Smoke test of `make run`: build the demo database the way it does, serve
 it with trytond and use it as the web client, a clerk and the owner on the
-phone dashboard would (screenshots in var/test-artifacts)."""
+phone dashboard would (screenshots in var/test-artifacts); every screen of
+every role (web_screens.py) runs here too, on the same server."""
 import base64
 import datetime
 import json
@@ -16,6 +17,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
+from web_screens import screens, test_every_screen  # noqa: F401
 
 OMNI_MODULES = [
     'omni_insights', 'omni_inventory_bridge', 'omni_member_hub',
