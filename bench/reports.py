@@ -1,28 +1,44 @@
 #!/usr/bin/env python3
 # This file is part of Omni Retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
-"""The owner's reports over a year of a chain on PostgreSQL.
+"""The owner's reports and dashboard over a year of a chain on PostgreSQL.
 
 Each report is read as its list view does (search with the client's page
-of 1000 rows, then read the view's fields) with a one-year context, and the
-anchor is a hand-written plain SQL GROUP BY over the same rows computing
-the same figures, timed in the same run. The script prints both times, the
-ratio and whether the totals of the page agree.
+of 1000 rows, then read the view's fields) for the last 30 days (the
+default period), the last whole month and the year, of every store and of
+one store. The anchor is a hand-written plain SQL GROUP BY over the same
+rows computing the same figures, timed in the same run. The script prints
+both times, the ratio and whether the totals of the page agree.
 
-Fill the database first with tools/generate_chain.py.
+Then the owner's dashboard: its data route over HTTP with a Tryton
+session, the first request and the median after it (charts cached), its
+figures in process with the charts' cache cleared, and the page in
+headless Chromium in a phone-sized window from the login to the last
+chart drawn. The top products of its charts must agree with plain SQL.
+
+Fill the database first with tools/generate_chain.py; the script adds
+the owner's login bench_owner.
 
 Usage: bench/reports.py postgresql://user@host:port/ [--database omni_chain]
-    [--repeat 3] [--to-date YYYY-MM-DD]
+    [--repeat 3] [--to-date YYYY-MM-DD] [--store CODE] [--only NAMES]
+    [--periods '30 days,month,year'] [--no-dashboard]
 """
 import argparse
+import base64
+import contextlib
 import datetime
+import json
 import os
+import socket
 import statistics
+import subprocess
 import sys
 import time
+import urllib.request
 
 import psycopg
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAGE = 1000
 # The warehouse of each location and the company's cost prices
 STORES_AND_COSTS = """
@@ -81,6 +97,8 @@ CHANNEL_FIGURES = """
         sum(revenue) FILTER (WHERE date < %(from_date)s)
             AS previous_revenue
     FROM {lines}
+    WHERE lines.date >= %(previous_from)s
+        AND (%(store)s::integer IS NULL OR lines.store = %(store)s)
     GROUP BY {key}, channel
     ORDER BY revenue DESC NULLS LAST, {key}, channel
     LIMIT {page}"""
@@ -154,6 +172,7 @@ REPORTS = [
             sum(l.revenue) AS amount
         FROM lines AS l LEFT JOIN party_party AS p ON p.id = l.party
         WHERE l.channel IN ('mall_delivery', 'mall_pickup', 'endless_aisle')
+            AND l.date >= %(from_date)s
         GROUP BY 1)
     SELECT w.id, COALESCE(members.n, 0), COALESCE(bound.n, 0),
         COALESCE(online.n, 0), COALESCE(pickups.n, 0), COALESCE(aisle.n, 0),
@@ -168,6 +187,7 @@ REPORTS = [
     LEFT JOIN revenue ON revenue.store = w.id
     WHERE w.type = 'warehouse' AND COALESCE(members.n, bound.n, online.n,
         pickups.n, aisle.n, coupons.n, revenue.amount) IS NOT NULL
+        AND (%(store)s::integer IS NULL OR w.id = %(store)s)
     ORDER BY online_revenue DESC NULLS LAST, w.id""",
         [('online_revenue', 7), ('members_acquired', 1), ('pickups', 4)]),
     ("member segment", 'omni.insights.member_segment',
@@ -186,6 +206,7 @@ REPORTS = [
         WHERE p.member_number IS NOT NULL
             AND l.channel <> 'back_office'
             AND l.date >= %(year_from)s
+            AND (%(store)s::integer IS NULL OR l.store = %(store)s)
         GROUP BY l.party)
     SELECT CASE WHEN online AND store THEN 'omnichannel'
             WHEN online THEN 'online_only' ELSE 'store_only' END
@@ -221,6 +242,7 @@ REPORTS = [
         COALESCE(sold.cost, 0) AS cost, COALESCE(held.on_hand, 0),
         COALESCE(held.value, 0)
     FROM sold FULL JOIN held USING (product, warehouse)
+    WHERE %(store)s::integer IS NULL OR warehouse = %(store)s
     ORDER BY cost DESC, product, warehouse
     LIMIT {PAGE}""",
         [('quantity_sold', 2), ('cost_of_sales', 3), ('on_hand', 4)]),
@@ -234,7 +256,8 @@ REPORTS = [
         JOIN sale_promotion_coupon_number AS n ON n.id = r.number
         WHERE r.state = 'done' AND r.origin IS NOT NULL
             AND r.date >= %(from_date)s
-            AND r.date < %(to_date)s::date + 1),
+            AND r.date < %(to_date)s::date + 1
+            AND (%(store)s::integer IS NULL OR r.store = %(store)s)),
     revenue AS (
         SELECT r.coupon, sum(l.quantity * l.unit_list_price) AS amount
         FROM redeemed AS r
@@ -259,9 +282,12 @@ REPORTS = [
     numbers AS (
         SELECT coupon, count(*) AS issued,
             count(*) FILTER (WHERE issued_how = 'claim') AS claimed
-        FROM sale_promotion_coupon_number WHERE party IS NOT NULL
-            AND issued_at >= %(from_date)s
+        FROM sale_promotion_coupon_number AS n
+        JOIN party_party AS p ON p.id = n.party
+        WHERE issued_at >= %(from_date)s
             AND issued_at < %(to_date)s::date + 1
+            AND (%(store)s::integer IS NULL
+                OR p.member_join_store = %(store)s)
         GROUP BY coupon),
     redemptions AS (
         SELECT n.coupon, count(*) AS redeemed
@@ -269,14 +295,64 @@ REPORTS = [
         JOIN sale_promotion_coupon_number AS n ON n.id = r.number
         WHERE r.state = 'done' AND r.date >= %(from_date)s
             AND r.date < %(to_date)s::date + 1
+            AND (%(store)s::integer IS NULL OR r.store = %(store)s)
         GROUP BY n.coupon)
-    SELECT coupon, numbers.issued, numbers.claimed,
+    SELECT coupon, COALESCE(numbers.issued, 0), COALESCE(numbers.claimed, 0),
         COALESCE(redemptions.redeemed, 0),
-        (SELECT sum(amount) FROM revenue WHERE revenue.coupon = numbers.coupon)
-    FROM numbers LEFT JOIN redemptions USING (coupon)
+        (SELECT sum(amount) FROM revenue AS v
+            WHERE v.coupon = COALESCE(numbers.coupon, redemptions.coupon))
+    FROM numbers FULL JOIN redemptions USING (coupon)
     ORDER BY coupon DESC""",
         [('issued', 1), ('redeemed', 3), ('revenue', 4)]),
     ]
+# The coupon statistics filtered on a store are their own list
+STORE_MODELS = {
+    'sale.promotion.coupon.statistic':
+        'sale.promotion.coupon.statistic.store',
+    }
+
+
+# The dashboard's charts of the last 30 days, recomputed in plain SQL: the
+# revenue of the top 8 products with the total of all, and the stock value
+# of the top 8 products with the total of all
+DASHBOARD_PRODUCTS = COMPANY_LINES + """
+    SELECT product, sum(revenue) AS revenue, sum(sum(revenue)) OVER ()
+    FROM lines
+    WHERE date >= %(from_date)s
+        AND (%(store)s::integer IS NULL OR store = %(store)s)
+    GROUP BY product
+    ORDER BY revenue DESC, product
+    LIMIT 8"""
+DASHBOARD_STOCK = STORES_AND_COSTS + """\
+    held AS (
+        SELECT a.product, a.on_hand * COALESCE(c.cost_price, 0) AS value
+        FROM stock_availability AS a
+        JOIN stores AS st ON st.location = a.location
+        LEFT JOIN costs AS c ON c.product = a.product
+        WHERE %(store)s::integer IS NULL OR st.warehouse = %(store)s)
+    SELECT product, sum(value) AS value, sum(sum(value)) OVER ()
+    FROM held
+    GROUP BY product
+    ORDER BY value DESC, product
+    LIMIT 8"""
+OWNER = ('bench_owner', 'owner-bench-2026')
+PHONE = (414, 896)
+# Times the page from the login's submit to the frame after it is ready,
+# that is with every chart drawn (Chart.js draws without animation)
+LOGIN_TIMER = """
+    window.benchDrawn = null;
+    document.getElementById('login').addEventListener('submit', () => {
+        window.benchStart = performance.now();
+    }, {capture: true, once: true});
+    new MutationObserver((records, observer) => {
+        if (document.body.dataset.state === 'ready') {
+            observer.disconnect();
+            requestAnimationFrame(() => {
+                window.benchDrawn = performance.now() - window.benchStart;
+            });
+        }
+    }).observe(document.body, {attributes: true});
+"""
 
 
 def parse_args():
@@ -287,10 +363,44 @@ def parse_args():
     parser.add_argument(
         '--to-date', type=datetime.date.fromisoformat,
         default=datetime.date.today(),
-        help="the last day of the year of the reports")
+        help="the last day of the reports' periods")
+    parser.add_argument(
+        '--store', default='S01',
+        help="the code of the store of the filtered legs")
     parser.add_argument(
         '--only', help="the names of the reports to run, comma separated")
+    parser.add_argument(
+        '--periods', default='30 days,month,year',
+        help="the periods to run, comma separated")
+    parser.add_argument(
+        '--no-dashboard', action='store_true',
+        help="skip the dashboard's legs")
     return parser.parse_args()
+
+
+def periods(to_date):
+    """Return the name, first and last day of the default period (the last
+    30 days), the last whole month and the year up to to_date"""
+    month_end = to_date.replace(day=1) - datetime.timedelta(days=1)
+    return [
+        ('30 days', to_date - datetime.timedelta(days=29), to_date),
+        ('month', month_end.replace(day=1), month_end),
+        ('year', to_date - datetime.timedelta(days=364), to_date),
+        ]
+
+
+def sql_params(company, from_date, to_date, store):
+    # The channel reports compare with the same-length period before
+    previous_from = from_date - (to_date - from_date) - datetime.timedelta(
+        days=1)
+    # The member report covers the 12 months up to the last day
+    year_from = to_date.replace(year=to_date.year - 1) + datetime.timedelta(
+        days=1)
+    return {
+        'company': company, 'from_date': from_date, 'to_date': to_date,
+        'store': store, 'previous_from': previous_from,
+        'year_from': year_from, 'lines_from': min(previous_from, year_from),
+        }
 
 
 def median_time(func, repeat):
@@ -304,7 +414,7 @@ def median_time(func, repeat):
     return statistics.median(times), result
 
 
-def tryton_read(database, context, model, fields):
+def tryton_read(database, context, model, fields, domain):
     "Return a function reading the page of the report as its list view"
     from trytond.pool import Pool
     from trytond.transaction import Transaction
@@ -312,7 +422,7 @@ def tryton_read(database, context, model, fields):
     def read():
         with Transaction().start(database, 1, context=context, readonly=True):
             Model = Pool().get(model)
-            records = Model.search([], limit=PAGE)
+            records = Model.search(domain, limit=PAGE)
             # The client shows the record name of the linked records
             names = [f'{f}.rec_name' for f in fields
                 if Model._fields[f]._type == 'many2one']
@@ -333,6 +443,250 @@ def total(rows, key):
     return sum(float(r[key] or 0) for r in rows)
 
 
+def report_legs(args, conninfo, company, stores):
+    """Time each report for each period, of every store and of one store,
+    against its anchor; return whether all agree and the anchor times by
+    period and store"""
+    wanted = args.periods.split(',')
+    only = args.only.split(',') if args.only else None
+    failed = False
+    anchors = {}
+    print(f"{'report':18} {'period':8} {'store':6} {'rows':>5} {'Tryton':>8} "
+        f"{'plain SQL':>10} {'ratio':>6}  totals")
+    for period, from_date, to_date in periods(args.to_date):
+        if period not in wanted:
+            continue
+        for code, store in stores:
+            context = {
+                'company': company, 'from_date': from_date,
+                'to_date': to_date, 'store': store}
+            params = sql_params(company, from_date, to_date, store)
+            for name, model, fields, query, checks in REPORTS:
+                if only and name not in only:
+                    continue
+                domain = []
+                if store and model in STORE_MODELS:
+                    model = STORE_MODELS[model]
+                    domain = [('store', '=', store)]
+                ours, records = median_time(
+                    tryton_read(args.database, context, model, fields,
+                        domain), args.repeat)
+                anchor, rows = median_time(
+                    plain_sql(conninfo, query, params), args.repeat)
+                anchors[period, code, name] = anchor
+                agree = all(
+                    abs(total(records, f) - total(rows, c))
+                    <= 0.01 * max(1, len(rows))
+                    for f, c in checks) and len(records) == len(rows)
+                failed |= not agree
+                sums = ", ".join(
+                    f"{f} {total(records, f):,.2f}" for f, _ in checks)
+                print(f"{name:18} {period:8} {code:6} {len(records):5} "
+                    f"{ours:7.3f}s {anchor:9.3f}s {ours / anchor:6.2f}  "
+                    f"{'agree' if agree else 'DIFFER'}: {sums}", flush=True)
+                if not agree:
+                    print("    plain SQL: " + ", ".join(
+                            f"{c} {total(rows, c):,.2f}" for _, c in checks)
+                        + f", {len(rows)} rows")
+    return failed, anchors
+
+
+def owner(database, company):
+    "Return the id of the bench's owner, made with the owner's group"
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    with Transaction().start(database, 0) as transaction:
+        pool = Pool()
+        ModelData = pool.get('ir.model.data')
+        User = pool.get('res.user')
+        values = {
+            'password': OWNER[1],
+            'groups': [('add', [
+                        ModelData.get_id('omni_insights', 'group_owner')])],
+            'companies': [('add', [company])],
+            'company': company,
+            }
+        users = User.search([('login', '=', OWNER[0])])
+        if users:
+            User.write(users, values)
+        else:
+            users = User.create([
+                    {'login': OWNER[0], 'name': "老板", **values}])
+        transaction.commit()
+        return users[0].id
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def trytond_server(uri, database):
+    "Serve the database with trytond on a free port; yield its URL"
+    port = free_port()
+    env = dict(os.environ, TRYTOND_DATABASE_URI=uri,
+        TRYTOND_WEB__LISTEN=f'127.0.0.1:{port}')
+    env.pop('TRYTOND_CONFIG', None)
+    process = subprocess.Popen(
+        [os.path.join(os.path.dirname(sys.executable), 'trytond'),
+            '-d', database],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f'http://127.0.0.1:{port}'
+    try:
+        for _ in range(600):
+            try:
+                get_json(f'{url}/{database}/omni/v1/health')
+                break
+            except OSError:
+                if process.poll() is not None:
+                    raise RuntimeError("trytond stopped") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def get_json(url, data=None, auth=None):
+    request = urllib.request.Request(url, data=data,
+        headers={'Content-Type': 'application/json'})
+    if auth:
+        request.add_header('Authorization', auth)
+    with urllib.request.urlopen(request, timeout=300) as response:
+        return json.load(response)
+
+
+def login(url, database):
+    "Log the owner in as the dashboard does; return the session header"
+    answer = get_json(f'{url}/{database}/rpc/', json.dumps({
+                'id': 1, 'method': 'common.db.login',
+                'params': [OWNER[0], {'password': OWNER[1]}, 'zh_CN'],
+                }).encode())
+    user_id, session = answer['result'][:2]
+    return 'Session ' + base64.b64encode(
+        f'{OWNER[0]}:{user_id}:{session}'.encode()).decode()
+
+
+def figures_in_process(database, user, company, store, repeat):
+    """Return the median time of the dashboard's figures computed in
+    process with the charts' cache cleared"""
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+
+    def compute():
+        with Transaction().start(database, user, readonly=True, context={
+                    'company': company, 'language': 'zh_CN'}):
+            Dashboard = Pool().get('omni.insights.dashboard')
+            Company = Pool().get('company.company')
+            Dashboard._charts_cache.clear()
+            stores = Dashboard.stores()
+            return Dashboard.figures(Company(company), stores,
+                {s.id: s for s in stores}.get(store))
+    return median_time(compute, repeat)[0]
+
+
+def dashboard_agrees(figures, conninfo, params):
+    """Whether the top products of the charts and their totals agree with
+    plain SQL"""
+    connection = psycopg.connect(conninfo, autocommit=True)
+    charts = figures['charts']
+    products = connection.execute(DASHBOARD_PRODUCTS, params).fetchall()
+    stock = connection.execute(DASHBOARD_STOCK, params).fetchall()
+    revenue = charts['product_channel']
+    top_revenue = [sum(v) for v in zip(*revenue['series'].values(),
+            strict=True)]
+    inventory = charts['inventory']
+
+    def close(a, b):
+        return abs(float(a) - float(b)) <= 0.01 * max(1, len(products))
+    return (len(top_revenue) == len(products)
+        and all(close(a, r[1]) for a, r in zip(
+                top_revenue, products, strict=True))
+        and close(sum(top_revenue) + revenue['others']['revenue'],
+            products[0][2])
+        and all(close(a, r[1]) for a, r in zip(
+                inventory['stock_value'], stock, strict=True))
+        and close(sum(inventory['stock_value'])
+            + inventory['others']['stock_value'], stock[0][2]))
+
+
+def dashboard_legs(args, uri, conninfo, company, stores, anchors):
+    """Time the dashboard's data route over HTTP with the owner's session,
+    its figures in process without cache, and the page in Chromium from
+    the login to the last chart drawn"""
+    database = args.database
+    user = owner(database, company)
+    from_date = args.to_date - datetime.timedelta(days=29)
+    failed = False
+    print(f"\n{'dashboard':26} {'store':6} {'first':>8} {'median':>8} "
+        f"{'anchor':>8} {'ratio':>6}  totals")
+    with trytond_server(uri, database) as url:
+        auth = login(url, database)
+        for code, store in stores:
+            query = f'?store={store}' if store else ''
+
+            def data(query=query):
+                return get_json(
+                    f'{url}/{database}/omni/dashboard/data{query}',
+                    auth=auth)
+            start = time.perf_counter()
+            data()
+            first = time.perf_counter() - start
+            warm, figures = median_time(data, args.repeat)
+            anchor = sum(t for (p, c, n), t in anchors.items()
+                if p == '30 days' and c == code
+                and n != 'coupon statistics')
+            agree = dashboard_agrees(figures, conninfo,
+                sql_params(company, from_date, args.to_date, store))
+            failed |= not agree
+            ratio = f"{warm / anchor:6.2f}" if anchor else f"{'':6}"
+            print(f"{'HTTP data route':26} {code:6} {first:7.3f}s "
+                f"{warm:7.3f}s {anchor:7.3f}s {ratio}  "
+                f"{'agree' if agree else 'DIFFER'}", flush=True)
+            uncached = figures_in_process(
+                database, user, company, store, args.repeat)
+            print(f"{'in process, no cache':26} {code:6} {'':8} "
+                f"{uncached:7.3f}s", flush=True)
+    with trytond_server(uri, database) as url:
+        first, warm = chromium_dashboard(url, database, args.repeat)
+        print(f"{'Chromium login to charts':26} {'all':6} {first:7.3f}s "
+            f"{warm:7.3f}s  ({PHONE[0]}x{PHONE[1]})", flush=True)
+    return failed
+
+
+def chromium_dashboard(url, database, repeat):
+    """Return the first and the median of the next repeat times from the
+    login to the last chart drawn, in a phone-sized window"""
+    sys.path.insert(0, os.path.join(ROOT, 'tests'))
+    from demo_site import chromium
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.wait import WebDriverWait
+    times = []
+    with chromium() as driver:
+        driver.set_window_size(*PHONE)
+        driver.get(f'{url}/{database}/omni/dashboard/')
+        for _ in range(repeat + 1):
+            WebDriverWait(driver, 60).until(
+                lambda d: d.find_element(By.ID, 'login').is_displayed())
+            driver.execute_script(LOGIN_TIMER)
+            driver.find_element(By.ID, 'login-name').clear()
+            driver.find_element(By.ID, 'login-name').send_keys(OWNER[0])
+            driver.find_element(By.ID, 'login-password').send_keys(OWNER[1])
+            driver.find_element(By.CSS_SELECTOR, '#login button').click()
+            WebDriverWait(driver, 300).until(
+                lambda d: d.execute_script("return window.benchDrawn"))
+            times.append(driver.execute_script("return window.benchDrawn"))
+            assert all(driver.execute_script(
+                    "return ['product_channel', 'category_channel', 'store',"
+                    " 'member_segment', 'inventory'].map("
+                    "n => Chart.getChart('chart-' + n).data.labels.length"
+                    " > 0)"))
+            driver.find_element(By.ID, 'logout').click()
+    return times[0] / 1000, statistics.median(times[1:]) / 1000
+
+
 def main():
     args = parse_args()
     uri = args.uri if args.uri.endswith('/') else args.uri + '/'
@@ -342,49 +696,19 @@ def main():
     from trytond.transaction import Transaction
     Pool(args.database).init()
     with Transaction().start(args.database, 1):
-        company, = Pool().get('company.company').search([], limit=1)
+        pool = Pool()
+        company, = pool.get('company.company').search([], limit=1)
         company = company.id
-    to_date = args.to_date
-    from_date = to_date - datetime.timedelta(days=364)
-    context = {
-        'company': company, 'from_date': from_date, 'to_date': to_date}
-    params = {
-        'company': company, 'from_date': from_date, 'to_date': to_date,
-        # The channel reports compare with the same-length period before
-        'lines_from': from_date - (to_date - from_date)
-        - datetime.timedelta(days=1),
-        # The member report covers the 12 months up to the last day
-        'year_from': to_date.replace(year=to_date.year - 1)
-        + datetime.timedelta(days=1),
-        }
+        store, = pool.get('stock.location').search([
+                ('type', '=', 'warehouse'), ('code', '=', args.store)])
+        stores = [('all', None), (store.code, store.id)]
     conninfo = uri + args.database
-    only = args.only.split(',') if args.only else None
-    print(f"{args.database}: {from_date} to {to_date}, median of "
+    print(f"{args.database}: periods up to {args.to_date}, median of "
         f"{args.repeat} after a warm-up, pages of {PAGE} rows")
-    print(f"{'report':18} {'rows':>5} {'Tryton':>8} {'plain SQL':>10} "
-        f"{'ratio':>6}  totals")
-    failed = False
-    for name, model, fields, query, checks in REPORTS:
-        if only and name not in only:
-            continue
-        ours, records = median_time(
-            tryton_read(args.database, context, model, fields), args.repeat)
-        anchor, rows = median_time(
-            plain_sql(conninfo, query, params), args.repeat)
-        agree = all(
-            abs(total(records, f) - total(rows, c))
-            <= 0.01 * max(1, len(rows))
-            for f, c in checks) and len(records) == len(rows)
-        failed |= not agree
-        sums = ", ".join(
-            f"{f} {total(records, f):,.2f}" for f, _ in checks)
-        print(f"{name:18} {len(records):5} {ours:7.3f}s {anchor:9.3f}s "
-            f"{ours / anchor:6.2f}  {'agree' if agree else 'DIFFER'}: "
-            f"{sums}", flush=True)
-        if not agree:
-            print("    plain SQL: " + ", ".join(
-                    f"{c} {total(rows, c):,.2f}" for _, c in checks)
-                + f", {len(rows)} rows")
+    failed, anchors = report_legs(args, conninfo, company, stores)
+    if not args.no_dashboard:
+        failed |= dashboard_legs(
+            args, uri, conninfo, company, stores, anchors)
     return 1 if failed else 0
 
 

@@ -8,14 +8,16 @@ Authorization header as sao does. The owner sees every store, a store
 manager the stores an administrator assigned him."""
 import datetime
 import json
-from collections import defaultdict
 from functools import wraps
 from http import HTTPStatus
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sql.aggregate import Sum
+from sql import Column, Literal, Null, Window
+from sql.aggregate import Count, Sum
+from sql.conditionals import Case, Coalesce
 from trytond import security
+from trytond.cache import Cache
 from trytond.model import Model
 from trytond.pool import Pool
 from trytond.protocols.wrappers import Response, with_pool, with_transaction
@@ -29,6 +31,9 @@ OPEN_RESERVATIONS = ['held', 'confirmed']
 WAITING_PICKUPS = ['paid', 'ready']
 REPORT_DAYS = 30
 TOP = 8
+# The charts of a company and store are computed at most once in this time
+# by each process; the KPI cards are always live.
+CHARTS_CACHE = datetime.timedelta(minutes=5)
 
 
 def amount(value):
@@ -38,6 +43,23 @@ def amount(value):
 class Dashboard(Model):
     "Owner Dashboard"
     __name__ = 'omni.insights.dashboard'
+    _charts_cache = Cache(
+        'omni.insights.dashboard.charts', duration=CHARTS_CACHE,
+        context=False)
+
+    @classmethod
+    def is_owner(cls):
+        pool = Pool()
+        ModelData = pool.get('ir.model.data')
+        User = pool.get('res.user')
+        return ModelData.get_id('omni_insights', 'group_owner') in (
+            User.get_groups())
+
+    @classmethod
+    def sees_all_stores(cls):
+        "Whether the user may see the figures of the whole company"
+        User = Pool().get('res.user')
+        return cls.is_owner() or User.get_stores()[0]
 
     @classmethod
     def stores(cls):
@@ -47,12 +69,11 @@ class Dashboard(Model):
         Location = pool.get('stock.location')
         ModelData = pool.get('ir.model.data')
         User = pool.get('res.user')
-        groups = User.get_groups()
         domain = [('type', '=', 'warehouse')]
-        if ModelData.get_id('omni_insights', 'group_owner') not in groups:
+        if not cls.is_owner():
             if (ModelData.get_id(
                         'omni_inventory_bridge', 'group_store_manager')
-                    not in groups):
+                    not in User.get_groups()):
                 return []
             all_stores, stores = User.get_stores()
             if not all_stores:
@@ -81,6 +102,7 @@ class Dashboard(Model):
         """Return the KPIs of today and this week and the five reports over
         the last 30 days, of the store or of every store"""
         periods = cls.periods(company)
+        now = datetime.datetime.now(ZoneInfo(company.timezone or 'UTC'))
         today = periods['today'][0]
         warehouses = [store] if store else stores
         with Transaction().set_context(company=company.id,
@@ -93,6 +115,8 @@ class Dashboard(Model):
                 'currency': company.currency.code,
                 'store': store.id if store else None,
                 'stores': [{'id': s.id, 'name': s.rec_name} for s in stores],
+                'all_stores': bool(cls.sees_all_stores()),
+                'as_of': now.strftime('%H:%M'),
                 'channels': cls.selection(
                     'omni.insights.line', 'channel'),
                 'sales': {k: cls.sales(company, *p[:2])
@@ -101,16 +125,31 @@ class Dashboard(Model):
                 'low_stock': cls.low_stock(company, warehouses),
                 'pickups': cls.pickups(company, store),
                 'coupons': cls.coupons(company, store, periods),
-                'charts': {
-                    'product_channel': cls.channel_chart(
-                        'omni.insights.product_channel', 'product'),
-                    'category_channel': cls.channel_chart(
-                        'omni.insights.category_channel', 'category'),
-                    'store': cls.store_chart(),
-                    'member_segment': cls.member_segment_chart(),
-                    'inventory': cls.inventory_chart(),
-                    },
+                'charts': cls.charts(company, store, today, now),
                 }
+
+    @classmethod
+    def charts(cls, company, store, today, now):
+        """Return the five reports of the context as charts, from the cache
+        if they were computed less than CHARTS_CACHE ago, with the time
+        they were computed"""
+        key = (company.id, store.id if store else None, today.isoformat(),
+            Transaction().language)
+        charts = cls._charts_cache.get(key)
+        if charts is None:
+            charts = {
+                'as_of': now.strftime('%H:%M'),
+                'refresh_minutes': CHARTS_CACHE.seconds // 60,
+                'product_channel': cls.channel_chart(
+                    'omni.insights.product_channel', 'product'),
+                'category_channel': cls.channel_chart(
+                    'omni.insights.category_channel', 'category'),
+                'store': cls.store_chart(),
+                'member_segment': cls.member_segment_chart(),
+                'inventory': cls.inventory_chart(),
+                }
+            cls._charts_cache.set(key, charts)
+        return charts
 
     @classmethod
     def selection(cls, model, field):
@@ -236,21 +275,57 @@ class Dashboard(Model):
         return result
 
     @classmethod
+    def top(cls, model, key, measures, limit=TOP):
+        """Return the records of the report's key with the largest sums of
+        the first measure and their sums, and the number and sums of the
+        other keys
+
+        The report's own query is grouped, ordered and limited in the
+        database. measures is a function of the report's query returning
+        the columns to sum."""
+        pool = Pool()
+        Report = pool.get(model)
+        Target = pool.get(Report._fields[key].model_name)
+        report = Report.table_query()
+        group = Column(report, key)
+        sums = [Sum(Coalesce(c, 0)) for c in measures(report)]
+        everything = Window([])
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*report.select(
+                group, *sums,
+                Count(Literal(1), window=everything),
+                *(Sum(s, window=everything) for s in sums),
+                where=group != Null,
+                group_by=[group],
+                order_by=[sums[0].desc, group],
+                limit=limit))
+        rows = cursor.fetchall()
+        if not rows:
+            return [], 0, [0] * len(sums)
+        records = Target.browse([r[0] for r in rows])
+        keys, totals = rows[0][len(sums) + 1], rows[0][len(sums) + 2:]
+        top = [(record, [amount(v) for v in row[1:len(sums) + 1]])
+            for record, row in zip(records, rows, strict=True)
+            if row[1]]
+        others = [amount(t) - sum(v[i] for _, v in top)
+            for i, t in enumerate(totals)]
+        return top, keys - len(top), [round(o, 2) for o in others]
+
+    @classmethod
     def channel_chart(cls, model, key):
         """Return the revenue of the top products or categories stacked by
-        channel"""
-        Report = Pool().get(model)
-        revenues = defaultdict(dict)
-        for row in Report.search([('revenue', '!=', 0)]):
-            revenues[getattr(row, key).rec_name][row.channel] = amount(
-                row.revenue)
-        labels = sorted(revenues,
-            key=lambda n: (-sum(revenues[n].values()), n))[:TOP]
-        channels = sorted({c for n in labels for c in revenues[n]})
+        channel, and of the others together"""
+        codes = list(cls.selection(model, 'channel'))
+        top, others, other_sums = cls.top(model, key,
+            lambda r: [r.revenue] + [
+                Case((r.channel == c, r.revenue), else_=0) for c in codes])
+        channels = [c for i, c in enumerate(codes, 1)
+            if any(v[i] for _, v in top)]
         return {
-            'labels': labels,
-            'series': {c: [revenues[n].get(c, 0) for n in labels]
+            'labels': [r.rec_name for r, _ in top],
+            'series': {c: [v[codes.index(c) + 1] for _, v in top]
                 for c in channels},
+            'others': {'count': others, 'revenue': other_sums[0]},
             }
 
     @classmethod
@@ -279,24 +354,28 @@ class Dashboard(Model):
 
     @classmethod
     def inventory_chart(cls):
-        "Return the stock value and cost of sales of the top products"
-        Report = Pool().get('omni.insights.inventory')
-        values = defaultdict(lambda: [0, 0])
-        for row in Report.search([]):
-            value = values[row.product.rec_name]
-            value[0] += amount(row.stock_value)
-            value[1] += amount(row.cost_of_sales)
-        labels = sorted(values, key=lambda n: (-values[n][0], n))[:TOP]
+        """Return the stock value and cost of sales of the products of the
+        largest stock value, and of the others together"""
+        top, others, (stock_value, cost_of_sales) = cls.top(
+            'omni.insights.inventory', 'product',
+            lambda r: [r.stock_value, r.cost_of_sales])
         return {
-            'labels': labels,
-            'stock_value': [round(values[n][0], 2) for n in labels],
-            'cost_of_sales': [round(values[n][1], 2) for n in labels],
+            'labels': [r.rec_name for r, _ in top],
+            'stock_value': [v[0] for _, v in top],
+            'cost_of_sales': [v[1] for _, v in top],
+            'others': {
+                'count': others,
+                'stock_value': stock_value,
+                'cost_of_sales': cost_of_sales,
+                },
             }
 
 
 def json_response(data, status=HTTPStatus.OK):
     return Response(
-        json.dumps(data, ensure_ascii=False, separators=(',', ':')),
+        json.dumps(data, ensure_ascii=False, separators=(',', ':'),
+            # The cache keeps its values as read-only mappings
+            default=dict),
         status=int(status), content_type='application/json; charset=utf-8')
 
 
@@ -342,7 +421,9 @@ def data(request, pool):
         if not stores:
             return json_response({'code': 'forbidden'}, HTTPStatus.FORBIDDEN)
         store_id = request.args.get('store', type=int)
-        if store_id is None and len(stores) == 1:
+        # Only who sees the whole company sees its total
+        if store_id is None and (
+                len(stores) == 1 or not Dashboard.sees_all_stores()):
             store_id = stores[0].id
         store = None
         if store_id is not None:

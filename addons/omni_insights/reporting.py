@@ -679,7 +679,7 @@ class StoreCapability(
                 events.store.as_('id'),
                 Literal(company).as_('company'),
                 events.store,
-                *(Sum(getattr(events, n)).as_(n)
+                *(getattr(cls, n).sql_cast(Sum(getattr(events, n))).as_(n)
                     for n in cls._counters()),
                 cls.online_revenue.sql_cast(Sum(events.revenue)).as_(
                     'online_revenue'),
@@ -900,9 +900,11 @@ class MemberSegment(
             members.segment,
             Count().as_('members'),
             cls.spend.sql_cast(Sum(members.spend)).as_('spend'),
-            Sum(members.orders).as_('orders'),
-            Sum(members.active_months).as_('active_months'),
-            Sum(Case((members.active_months >= 2, 1), else_=0)).as_(
+            cls.orders.sql_cast(Sum(members.orders)).as_('orders'),
+            cls.active_months.sql_cast(
+                Sum(members.active_months)).as_('active_months'),
+            cls.retained.sql_cast(Sum(
+                    Case((members.active_months >= 2, 1), else_=0))).as_(
                 'retained'),
             group_by=[members.segment, members.company])
 

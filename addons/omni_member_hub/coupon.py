@@ -530,10 +530,14 @@ class CampaignStatistic(ModelSQL, ModelView):
         events = cls._events()
         return events.select(
             events.coupon.as_('id'), events.coupon, events.company,
-            Sum(events.issued).as_('issued'),
-            Sum(events.claimed).as_('claimed'),
-            Sum(events.redeemed).as_('redeemed'),
+            *cls._counts(events),
             group_by=[events.coupon, events.company])
+
+    @classmethod
+    def _counts(cls, events):
+        "Return the sums of the issued, claimed and redeemed events"
+        return [getattr(cls, n).sql_cast(Sum(getattr(events, n))).as_(n)
+            for n in ['issued', 'claimed', 'redeemed']]
 
     def get_rate(self, name):
         if self.issued:
@@ -557,9 +561,7 @@ class CampaignStoreStatistic(CampaignStatistic):
         return events.select(
             Min(events.event).as_('id'), events.coupon, events.company,
             events.store,
-            Sum(events.issued).as_('issued'),
-            Sum(events.claimed).as_('claimed'),
-            Sum(events.redeemed).as_('redeemed'),
+            *cls._counts(events),
             group_by=[events.coupon, events.company, events.store])
 
 

@@ -134,7 +134,7 @@
     function render(data) {
         currency = data.currency;
         renderStores(data);
-        $('period').textContent = `今日 ${data.today}，本周自 ${data.week_start}`;
+        $('period').textContent = `今日 ${data.today}，本周自 ${data.week_start}，截至 ${data.as_of}`;
         setKpi('sales.today.total', data.sales.today.total, money);
         setKpi('sales.week.total', data.sales.week.total, money);
         $('sales-channels').replaceChildren(...Object.entries(data.channels)
@@ -174,7 +174,7 @@
     function renderStores(data) {
         const select = $('store');
         const options = data.stores.map((store) => new Option(store.name, store.id));
-        if (data.stores.length > 1) {
+        if (data.all_stores && data.stores.length > 1) {
             options.unshift(new Option('全部门店', ''));
         }
         select.replaceChildren(...options);
@@ -202,7 +202,14 @@
         }));
     }
 
+    // The total of what a top-8 chart leaves out, under the chart
+    function othersNote(name, text) {
+        $('others-' + name).textContent = text;
+    }
+
     function renderCharts(data) {
+        $('charts-as-of').textContent =
+            `数据截至 ${data.charts.as_of}，每 ${data.charts.refresh_minutes} 分钟更新`;
         const stacked = {
             indexAxis: 'y',
             scales: {x: {stacked: true}, y: {stacked: true}},
@@ -214,6 +221,9 @@
                 data: {labels: chart.labels, datasets: datasets(chart.series, data.channels)},
                 options: stacked,
             });
+            const others = chart.others;
+            othersNote(name, others.count
+                ? `其余 ${others.count} 项合计 ${money(others.revenue)}` : '');
         }
         const store = data.charts.store;
         draw('store', {
@@ -240,6 +250,10 @@
             },
             options: {indexAxis: 'y'},
         });
+        const others = inventory.others;
+        othersNote('inventory', others.count
+            ? `其余 ${others.count} 个商品：库存价值 ${money(others.stock_value)}，销售成本 ${money(others.cost_of_sales)}`
+            : '');
     }
 
     $('login').addEventListener('submit', login);
