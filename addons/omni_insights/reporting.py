@@ -23,7 +23,7 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 from sql import Column, Except, Literal, Null, Union, Window
 from sql.aggregate import Count, Max, Min, Sum
-from sql.conditionals import Case, Coalesce
+from sql.conditionals import Case, Coalesce, NullIf
 from sql.operators import Concat
 from trytond import backend
 from trytond.model import Index, ModelSQL, ModelView, fields
@@ -53,6 +53,20 @@ POS_SALE_STATES = ['done', 'posted']
 def ratio(numerator, denominator):
     if numerator is not None and denominator:
         return float(numerator) / float(denominator)
+
+
+def in_values(column, values):
+    "Return the condition of the column in the values, None included"
+    known = [v for v in values if v is not None]
+    condition = column.in_(known) if known else Literal(False)
+    if None in values:
+        condition |= column == Null
+    return condition
+
+
+def sql_ratio(field, numerator, denominator):
+    "Return the SQL ratio as the float field, null when denominator is 0"
+    return field.sql_cast(numerator) / NullIf(field.sql_cast(denominator), 0)
 
 
 def channel_index(channel):
@@ -276,6 +290,10 @@ class Line(
                 Index(t,
                     (t.company, Index.Equality()),
                     (t.channel, Index.Equality()),
+                    (t.date, Index.Range())),
+                Index(t,
+                    (t.company, Index.Equality()),
+                    (t.store, Index.Equality()),
                     (t.date, Index.Range())),
                 Index(t, (t.order, Index.Equality())),
                 })
@@ -505,18 +523,14 @@ class ChannelContributionMixin(CompanyCurrencyMixin, DrillDownMixin):
     previous_revenue = Monetary(
         "Previous Revenue", currency='currency', digits='currency',
         help="The revenue of the same-length period before.")
-    margin = fields.Function(Monetary(
-            "Margin", currency='currency', digits='currency'), 'get_margin')
-    margin_rate = fields.Function(
-        fields.Float("Margin Rate", digits=(1, 4)), 'get_ratio')
-    share = fields.Function(fields.Float(
-            "Share", digits=(1, 4),
-            help="The channel's part of the revenue of every channel."),
-        'get_ratio')
-    revenue_change = fields.Function(fields.Float(
-            "Revenue Change", digits=(1, 4),
-            help="The change from the previous revenue."),
-        'get_ratio')
+    margin = Monetary("Margin", currency='currency', digits='currency')
+    margin_rate = fields.Float("Margin Rate", digits=(1, 4))
+    share = fields.Float(
+        "Share", digits=(1, 4),
+        help="The channel's part of the revenue of every channel.")
+    revenue_change = fields.Float(
+        "Revenue Change", digits=(1, 4),
+        help="The change from the previous revenue.")
 
     @classmethod
     def __setup__(cls):
@@ -578,19 +592,20 @@ class ChannelContributionMixin(CompanyCurrencyMixin, DrillDownMixin):
                     Case((current, 0), else_=lines.revenue))
                 ).as_('previous_revenue'),
             group_by=[key, lines.company, lines.channel])
-        return query
-
-    def get_margin(self, name):
-        return self.revenue - self.cost
-
-    def get_ratio(self, name):
-        if name == 'margin_rate':
-            return ratio(self.margin, self.revenue)
-        elif name == 'share':
-            return ratio(self.revenue, self.total_revenue)
-        elif name == 'revenue_change' and self.previous_revenue:
-            return ratio(
-                self.revenue - self.previous_revenue, self.previous_revenue)
+        # The ratios in SQL: the list reads them without another query
+        margin = query.revenue - query.cost
+        return query.select(
+            *(Column(query, n) for n in ['id', name, 'company', 'channel',
+                    'quantity', 'revenue', 'cost', 'total_revenue',
+                    'previous_revenue']),
+            cls.margin.sql_cast(margin).as_('margin'),
+            sql_ratio(cls.margin_rate, margin, query.revenue).as_(
+                'margin_rate'),
+            sql_ratio(cls.share, query.revenue, query.total_revenue).as_(
+                'share'),
+            sql_ratio(cls.revenue_change,
+                query.revenue - query.previous_revenue,
+                query.previous_revenue).as_('revenue_change'))
 
     def get_document_domain(self):
         from_date, to_date, _ = period()
@@ -1086,20 +1101,16 @@ class InventoryMixin(CompanyCurrencyMixin):
         "Stock Value", currency='currency', digits='currency',
         help="The quantity on hand at the cost price.")
     days = fields.Integer("Days")
-    turnover = fields.Function(fields.Float(
-            "Turnover Rate", digits=(16, 2),
-            help="The cost of sales divided by the stock value."),
-        'get_figure')
-    days_of_inventory = fields.Function(fields.Float(
-            "Days of Inventory", digits=(16, 1),
-            help="How many days the quantity on hand lasts at the "
-            "period's rate of sale."),
-        'get_figure')
-    sell_through = fields.Function(fields.Float(
-            "Sell-Through", digits=(1, 4),
-            help="The quantity sold divided by the quantity sold and on "
-            "hand."),
-        'get_figure')
+    turnover = fields.Float(
+        "Turnover Rate", digits=(16, 2),
+        help="The cost of sales divided by the stock value.")
+    days_of_inventory = fields.Float(
+        "Days of Inventory", digits=(16, 1),
+        help="How many days the quantity on hand lasts at the period's "
+        "rate of sale.")
+    sell_through = fields.Float(
+        "Sell-Through", digits=(1, 4),
+        help="The quantity sold divided by the quantity sold and on hand.")
     days_payable = fields.Function(fields.Float(
             "Days Payable", digits=(16, 1),
             help="The average days from the receipt of the goods to the "
@@ -1154,7 +1165,7 @@ class InventoryMixin(CompanyCurrencyMixin):
         where = Literal(True)
         if context.get('store'):
             where &= events.warehouse == context['store']
-        return from_item.select(
+        query = from_item.select(
             (key * 1000003 + events.warehouse).as_('id'),
             Literal(company).as_('company'),
             key.as_(name),
@@ -1165,23 +1176,26 @@ class InventoryMixin(CompanyCurrencyMixin):
                 'cost_of_sales'),
             cls.on_hand.sql_cast(Sum(events.on_hand)).as_('on_hand'),
             cls.stock_value.sql_cast(Sum(events.value)).as_('stock_value'),
-            Literal((to_date - from_date).days + 1).as_('days'),
             where=where,
             group_by=[key, events.warehouse])
+        # The figures in SQL: the list reads them without another query
+        days = (to_date - from_date).days + 1
+        return query.select(
+            *(Column(query, n) for n in ['id', 'company', name, 'location',
+                    'quantity_sold', 'cost_of_sales', 'on_hand',
+                    'stock_value']),
+            Literal(days).as_('days'),
+            sql_ratio(cls.turnover, query.cost_of_sales,
+                query.stock_value).as_('turnover'),
+            sql_ratio(cls.days_of_inventory, query.on_hand * days,
+                query.quantity_sold).as_('days_of_inventory'),
+            sql_ratio(cls.sell_through, query.quantity_sold,
+                query.quantity_sold + query.on_hand).as_('sell_through'))
 
     @classmethod
     def _group_key(cls, events):
         "Return the from item, the group column and its name"
         raise NotImplementedError
-
-    def get_figure(self, name):
-        if name == 'turnover':
-            return ratio(self.cost_of_sales, self.stock_value)
-        elif name == 'days_of_inventory' and self.quantity_sold:
-            return self.on_hand * self.days / self.quantity_sold
-        elif name == 'sell_through':
-            return ratio(
-                self.quantity_sold, self.quantity_sold + self.on_hand)
 
     @classmethod
     def get_cash_figures(cls, records, names):
@@ -1292,10 +1306,15 @@ class CouponRevenueMixin(DrillDownMixin):
         orders = cls.redeemed_orders()
         lines = Line.lines(context.get('company'), filtered=False)
         keys = [getattr(orders, c) for c in cls._revenue_columns()]
+        # Only the orders of the rows read, so that the database looks their
+        # lines up rather than scanning them all
+        where = Literal(True)
+        for i, key in enumerate(keys):
+            where &= in_values(key, {r[i] for r in rows})
         cursor = Transaction().connection.cursor()
         cursor.execute(*orders.join(lines,
                 condition=orders.origin == lines.order).select(
-                *keys, Sum(lines.revenue), group_by=keys))
+                *keys, Sum(lines.revenue), where=where, group_by=keys))
         for *key, revenue in cursor:
             if tuple(key) in rows:
                 statistic = cls(rows[tuple(key)])
