@@ -24,6 +24,7 @@ from dateutil.relativedelta import relativedelta
 from sql import Column, Except, Literal, Null, Union, Window
 from sql.aggregate import Count, Max, Min, Sum
 from sql.conditionals import Case, Coalesce, NullIf
+from sql.functions import Round
 from sql.operators import Concat
 from trytond import backend
 from trytond.model import Index, ModelSQL, ModelView, fields
@@ -47,6 +48,9 @@ CHANNELS = [
 ONLINE_CHANNELS = ['mall_delivery', 'mall_pickup']
 STORE_CHANNELS = ['pos', 'endless_aisle']
 SALE_STATES = ['confirmed', 'processing', 'done']
+# The id of an inventory row: its product or category times ROW_KEY plus its
+# warehouse
+ROW_KEY = 1000003
 POS_SALE_STATES = ['done', 'posted']
 
 
@@ -88,6 +92,13 @@ def period():
         datetime.timedelta(days=1))
 
 
+def currency_digits():
+    "Return the digits of the currency of the context's company"
+    Company = Pool().get('company.company')
+    company = Transaction().context.get('company')
+    return Company(company).currency.digits if company else 2
+
+
 def day_start(date):
     return datetime.datetime.combine(date, datetime.time())
 
@@ -119,8 +130,16 @@ class CompanyCurrencyMixin:
     currency = fields.Function(
         fields.Many2One('currency.currency', "Currency"), 'get_currency')
 
-    def get_currency(self, name):
-        return self.company.currency.id
+    @classmethod
+    def get_currency(cls, records, name):
+        """Return the currency of the company of each row; a report's rows
+        are of the context's company, so they are not read"""
+        Company = Pool().get('company.company')
+        company = Transaction().context.get('company')
+        if company and cls._is_table_query():
+            return dict.fromkeys(
+                map(int, records), Company(company).currency.id)
+        return {r.id: r.company.currency.id for r in records}
 
 
 class Context(ModelView):
@@ -830,33 +849,31 @@ class MemberSegment(
     active_months = fields.Integer("Active Months")
     retained = fields.Integer(
         "Retained", help="The members who bought in at least two months.")
-    average_spend = fields.Function(Monetary(
-            "Average 12-Month Spend", currency='currency', digits='currency'),
-        'get_average')
-    average_orders = fields.Function(
-        fields.Float("Orders per Member", digits=(16, 2)), 'get_average')
-    frequency = fields.Function(fields.Float(
-            "Frequency", digits=(16, 2),
-            help="The average number of months with a purchase, of 12."),
-        'get_average')
-    retention = fields.Function(fields.Float(
-            "Retention", digits=(1, 4),
-            help="The share of members who bought in at least two "
-            "different months of the 12."),
-        'get_average')
-    uplift = fields.Function(fields.Float(
-            "Omnichannel Uplift", digits=(16, 2),
-            help="The average spend of the omnichannel members divided by "
-            "the average spend of the members who bought in one channel."),
-        'get_uplift')
+    average_spend = Monetary(
+        "Average 12-Month Spend", currency='currency', digits='currency')
+    average_orders = fields.Float("Orders per Member", digits=(16, 2))
+    frequency = fields.Float(
+        "Frequency", digits=(16, 2),
+        help="The average number of months with a purchase, of 12.")
+    retention = fields.Float(
+        "Retention", digits=(1, 4),
+        help="The share of members who bought in at least two different "
+        "months of the 12.")
+    uplift = fields.Float(
+        "Omnichannel Uplift", digits=(16, 2),
+        help="The average spend of the omnichannel members divided by the "
+        "average spend of the members who bought in one channel.")
 
     @classmethod
     def __setup__(cls):
         super().__setup__()
         cls._order = [('id', 'ASC')]
 
-    def get_segment_name(self, name):
-        return self.segment_string
+    @classmethod
+    def get_segment_name(cls, segments, name):
+        "Return the translated segment of each row, which its id gives"
+        names = dict(cls.fields_get(['segment'])['segment']['selection'])
+        return {s.id: names[SEGMENTS[s.id - 1][0]] for s in segments}
 
     @classmethod
     def window(cls):
@@ -908,7 +925,7 @@ class MemberSegment(
     @classmethod
     def table_query(cls):
         members = cls.members_query()
-        return members.select(
+        query = members.select(
             Case(*((members.segment == s, i)
                     for i, (s, _) in enumerate(SEGMENTS, 1))).as_('id'),
             members.company,
@@ -922,33 +939,29 @@ class MemberSegment(
                     Case((members.active_months >= 2, 1), else_=0))).as_(
                 'retained'),
             group_by=[members.segment, members.company])
-
-    def get_average(self, name):
-        value = {
-            'average_spend': self.spend,
-            'average_orders': self.orders,
-            'frequency': self.active_months,
-            'retention': self.retained,
-            }[name]
-        if name == 'average_spend':
-            return self.currency.round(self.spend / self.members)
-        return ratio(value, self.members)
-
-    @classmethod
-    def get_uplift(cls, segments, name):
-        result = dict.fromkeys(map(int, segments))
-        # The list reads every segment at once: don't run the query again
-        rows = segments
-        if {s.segment for s in segments} != {k for k, _ in SEGMENTS}:
-            rows = cls.search([])
-        single = [s for s in rows if s.segment != 'omnichannel']
-        members = sum(s.members for s in single)
-        for segment in segments:
-            if segment.segment == 'omnichannel' and members:
-                result[segment.id] = ratio(
-                    segment.spend / segment.members,
-                    sum(s.spend for s in single) / members)
-        return result
+        # The averages in SQL: the list reads them without another query
+        single = query.segment != 'omnichannel'
+        everything = Window([])
+        single_spend = Sum(Case((single, query.spend), else_=0),
+            window=everything)
+        single_members = Sum(Case((single, query.members), else_=0),
+            window=everything)
+        return query.select(
+            *(Column(query, n) for n in ['id', 'company', 'segment',
+                    'members', 'spend', 'orders', 'active_months',
+                    'retained']),
+            Round(cls.average_spend.sql_cast(query.spend / query.members),
+                currency_digits()).as_('average_spend'),
+            sql_ratio(cls.average_orders, query.orders, query.members).as_(
+                'average_orders'),
+            sql_ratio(cls.frequency, query.active_months,
+                query.members).as_('frequency'),
+            sql_ratio(cls.retention, query.retained, query.members).as_(
+                'retention'),
+            Case((~single, sql_ratio(cls.uplift,
+                        query.spend * single_members,
+                        query.members * single_spend)),
+                else_=Null).as_('uplift'))
 
     def get_document_domain(self):
         members = self.members_query()
@@ -1166,7 +1179,7 @@ class InventoryMixin(CompanyCurrencyMixin):
         if context.get('store'):
             where &= events.warehouse == context['store']
         query = from_item.select(
-            (key * 1000003 + events.warehouse).as_('id'),
+            (key * ROW_KEY + events.warehouse).as_('id'),
             Literal(company).as_('company'),
             key.as_(name),
             events.warehouse.as_('location'),
@@ -1213,7 +1226,7 @@ class InventoryMixin(CompanyCurrencyMixin):
             day_amounts[key_id] += float(amount) * days
         result = {n: {} for n in names}
         for record in records:
-            key_id = getattr(record, name).id
+            key_id = record.id // ROW_KEY
             days_payable = cash_conversion = None
             if amounts.get(key_id):
                 days_payable = day_amounts[key_id] / amounts[key_id]
