@@ -19,10 +19,15 @@ ifneq ($(DB),)
 export TRYTOND_DATABASE_URI := $(DB)
 endif
 
-.PHONY: run test deps lint clean
+.PHONY: run demo-reset test deps lint clean
 
 run: deps
 	$(BIN)/python tools/omni_db.py --database $(DB_NAME)
+	exec $(BIN)/trytond -c trytond.conf -d $(DB_NAME)
+
+# The demo as it first was, whatever its stories changed, then served.
+demo-reset: deps
+	$(BIN)/python tools/omni_db.py --database $(DB_NAME) --reset
 	exec $(BIN)/trytond -c trytond.conf -d $(DB_NAME)
 
 deps: $(VENV)/.installed var/www/index.html var/www/custom.js \

@@ -775,14 +775,18 @@ def pickup_member(config):
 
 def pickup_code(config):
     """Return 李娜's pickup order and its code, computed in the server as
-    the mall API does: the database keeps only a keyed hash of it"""
+    the mall API does: the database keeps only a keyed hash of it; None and
+    None once the order is handed over"""
     from trytond.pool import Pool
     from trytond.transaction import Transaction
     Sale = Model.get('sale.sale', config=config)
-    sale, = Sale.find([
+    sales = Sale.find([
             ('party', '=', pickup_member(config).id),
             ('pickup_state', '=', 'ready'),
             ])
+    if not sales:
+        return None, None
+    sale, = sales
     with Transaction().start(config.database_name, 0):
         code, _ = Pool().get('sale.sale')(sale.id).pickup_code()
     return sale, code

@@ -36,16 +36,22 @@ class DemoServer:
     wechat is the fake WeChat server that the demo server calls, log the
     path of the server's log"""
 
-    def __init__(self, url, name, banner, wechat, log=None, serve=None):
+    def __init__(self, url, name, banner, wechat, log=None, serve=None,
+            prepare=None):
         self.url, self.name, self.banner = url, name, banner
         self.wechat = wechat
         self.log = log
         self._serve = serve
+        self._prepare = prepare
 
     def another(self):
         """Return a context manager that serves the same database from a
         second trytond process, as a DemoServer with its own log"""
         return self._serve()
+
+    def prepare(self):
+        "Run make run's first step again and return its banner"
+        return self._prepare()
 
     def __iter__(self):
         return iter((self.url, self.name))
@@ -119,25 +125,30 @@ def server():
     env = {**os.environ, 'TRYTOND_DATABASE_URI': uri}
     env.pop('DB_NAME', None)
     env.pop('DB_CACHE', None)
-    prepared = subprocess.run([
-            str(BIN / 'python'), str(ROOT / 'tools' / 'omni_db.py'),
-            '--config', str(config), '--database', name,
-            '--state-dir', str(tmp)],
-        env=env, check=True, timeout=900, capture_output=True, text=True)
+
+    def prepare():
+        return subprocess.run([
+                str(BIN / 'python'), str(ROOT / 'tools' / 'omni_db.py'),
+                '--config', str(config), '--database', name,
+                '--state-dir', str(tmp)],
+            env=env, check=True, timeout=900, capture_output=True,
+            text=True).stdout
+    prepared = prepare()
     # The banner gives the code of the demo's paid pickup order
-    assert PICKUP_CODE.search(prepared.stdout), prepared.stdout
+    assert PICKUP_CODE.search(prepared), prepared
     others = iter(range(2, 100))
 
     @contextlib.contextmanager
     def serve():
         with trytond(tmp, name, env, f'trytond-{next(others)}',
                 wechat_url=wechat.url) as (url, log):
-            yield DemoServer(url, name, prepared.stdout, wechat, log)
+            yield DemoServer(url, name, prepared, wechat, log)
 
     try:
         with trytond(tmp, name, env, 'trytond', port, wechat.url) as (
                 url, log):
-            yield DemoServer(url, name, prepared.stdout, wechat, log, serve)
+            yield DemoServer(
+                url, name, prepared, wechat, log, serve, prepare)
     finally:
         wechat.stop()
         if uri.startswith('postgresql'):

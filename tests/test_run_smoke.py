@@ -8,6 +8,7 @@ import base64
 import datetime
 import json
 import os
+import time
 import urllib.error
 import urllib.request
 
@@ -320,3 +321,27 @@ from web_stories import (  # noqa: E402, F401
     test_story_4_stock_override,
     test_story_5_insights,
 )
+
+
+def test_make_run_again(server):
+    """After the stories played on the demo, make run prepares and serves
+    it again within 10 s, and its banner says what it finds"""
+    rpc = RPC(*server)
+    rpc.login(*ADMIN)
+    waiting = rpc('model.sale.sale.search_count', [
+            ('party.name', '=', '李娜'), ('pickup_state', '=', 'ready')],
+        0, None, {})
+    start = time.monotonic()
+    banner = server.prepare()
+    with server.another() as again:
+        with urllib.request.urlopen(
+                f'{again.url}/{again.name}/omni/v1/health',
+                timeout=10) as response:
+            assert json.load(response) == {'status': 'ok'}
+        elapsed = time.monotonic() - start
+    assert elapsed <= 10, elapsed
+    assert "Demo logins:" in banner
+    if waiting:
+        assert "Pickup code of 李娜's order" in banner, banner
+    else:
+        assert "`make demo-reset`" in banner, banner

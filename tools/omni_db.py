@@ -5,9 +5,11 @@
 
 A new database is created, activated with every omni module and loaded
 with the tea-house demo. An existing one is only updated when the module
-sources changed since it was last prepared, so a second run takes seconds.
+sources changed since it was last prepared, so a second run takes seconds,
+whatever the demo's stories changed in it; --reset drops it first.
 """
 import argparse
+import contextlib
 import os
 import pathlib
 import subprocess
@@ -25,32 +27,39 @@ TOP_MODULE = 'omni_insights'
 ADMIN_EMAIL = 'admin@example.com'
 
 
-def database_exists(name):
-    from trytond import backend, config
-    if backend.name == 'sqlite':
-        return (pathlib.Path(config.get('database', 'path'))
-            / f'{name}.sqlite').exists()
-    database = backend.Database().connect()
-    connection = database.get_connection()
-    try:
-        return name in database.list()
-    finally:
-        database.put_connection(connection)
-
-
-def create_database(name):
-    from trytond import backend, config
-    if backend.name == 'sqlite':
-        path = pathlib.Path(config.get('database', 'path'))
-        path.mkdir(parents=True, exist_ok=True)
-        (path / f'{name}.sqlite').touch()
-        return
+@contextlib.contextmanager
+def server_connection():
+    "Yield the database server and an autocommit connection to it"
+    from trytond import backend
     database = backend.Database().connect()
     connection = database.get_connection(autocommit=True)
     try:
-        database.create(connection, name)
+        yield database, connection
     finally:
         database.put_connection(connection)
+
+
+def sqlite_path(name):
+    from trytond import config
+    return pathlib.Path(config.get('database', 'path')) / f'{name}.sqlite'
+
+
+def database_exists(name):
+    from trytond import backend
+    if backend.name == 'sqlite':
+        return sqlite_path(name).exists()
+    with server_connection() as (database, _):
+        return name in database.list()
+
+
+def create_database(name):
+    from trytond import backend
+    if backend.name == 'sqlite':
+        sqlite_path(name).parent.mkdir(parents=True, exist_ok=True)
+        sqlite_path(name).touch()
+        return
+    with server_connection() as (database, connection):
+        database.create(connection, name)
 
 
 def marker_path(state_dir, name):
@@ -107,9 +116,24 @@ def print_pickup_code(name, config_file):
     from demo.tea_house import PICKUP_MEMBER, pickup_code
     sale, code = pickup_code(
         pconfig.set_trytond(database=name, config_file=config_file))
+    if sale is None:
+        print(f"{PICKUP_MEMBER}'s pickup order has been handed over; "
+            "`make demo-reset` builds the demo again as it first was.")
+        return
     print(f"Pickup code of {PICKUP_MEMBER}'s order {sale.number} at "
         f"{sale.pickup_store.name}: {code} "
         "(clerk_a: 销售 › 取货核销 / Sales › Pickup Handover)")
+
+
+def drop_database(name, state_dir):
+    "Drop the database and forget the sources it was prepared with"
+    from trytond import backend
+    marker_path(state_dir, name).unlink(missing_ok=True)
+    if backend.name == 'sqlite':
+        sqlite_path(name).unlink(missing_ok=True)
+    elif database_exists(name):
+        with server_connection() as (database, connection):
+            database.drop(connection, name)
 
 
 def main():
@@ -120,10 +144,15 @@ def main():
     parser.add_argument(
         '--state-dir', default=str(ROOT / 'var' / 'state'),
         help="where to remember the sources a database was prepared with")
+    parser.add_argument(
+        '--reset', action='store_true',
+        help="drop the database first, to build the demo as it first was")
     options = parser.parse_args()
     os.environ['TRYTOND_CONFIG'] = options.config
     from trytond import config
     config.update_etc(options.config)
+    if options.reset:
+        drop_database(options.database, options.state_dir)
     prepare(
         options.database, options.config, options.admin_password,
         options.state_dir)

@@ -209,6 +209,7 @@ def my_coupons(request):
     "The member's coupon numbers that are usable, used or expired"
     pool = request.pool
     Date = pool.get('ir.date')
+    Issue = pool.get('member.target_campaign.issue')
     Number = pool.get('sale.promotion.coupon.number')
     member = request.session.require_member()
     status = request.query.get('status', 'usable')
@@ -218,6 +219,12 @@ def my_coupons(request):
         numbers = Number.search(
             [('party', '=', member.id)],
             order=[('end_date', 'ASC NULLS LAST'), ('id', 'ASC')])
+    # The nearby store that has the goods a targeted campaign's coupon is for
+    stores = {i.number.id: i.store for i in Issue.search([
+                ('member', '=', member.id),
+                ('number', 'in', [n.id for n in numbers]),
+                ('store', '!=', None),
+                ])}
     items = []
     for number in numbers:
         if number_status(number, today) != status:
@@ -233,6 +240,10 @@ def my_coupons(request):
                 'channels': list(coupon.channels or []),
                 'start_date': iso_date(number.start_date),
                 'end_date': iso_date(number.end_date),
+                'store': {
+                    'id': stores[number.id].id,
+                    'name': stores[number.id].name,
+                    } if number.id in stores else None,
                 'redemption': {
                     'channel': redemption.channel,
                     'store': name_of(redemption.store),

@@ -1,20 +1,26 @@
 # This file is part of Omni Retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
-"""The member's pickup messages, sent as WeChat subscribe messages."""
+"""The member's pickup and campaign messages, sent as WeChat subscribe
+messages."""
 import datetime
 
 from trytond.pool import Pool, PoolMeta
 
 from . import wechat
 
-# The shop's template field of each kind, and the template's data keys:
-# 订单号 character_string1, 门店 thing2, then 截止时间 time3 or 金额 amount3
+# The shop's template field of each kind. The pickup templates' data keys:
+# 订单号 character_string1, 门店 thing2, then 截止时间 time3 or 金额 amount3;
+# the campaign's: 优惠券 thing1, 有货门店 thing2, 有效期至 date3
 TEMPLATES = {
     'pickup_ready': 'wechat_template_pickup_ready',
     'pickup_reminder': 'wechat_template_pickup_reminder',
     'pickup_expired': 'wechat_template_pickup_expiry',
+    'campaign': 'wechat_template_campaign',
     }
 ORDER_PAGE = 'pages/order/index?id=%s'
+COUPONS_PAGE = 'pages/coupons/index'
+# WeChat takes at most 20 characters for a thing
+THING = 20
 
 
 class Notification(metaclass=PoolMeta):
@@ -49,12 +55,17 @@ class Notification(metaclass=PoolMeta):
         "The template data of the message"
         data = self.data
         store = data.get('store') or ''
+        if self.kind == 'campaign':
+            return {
+                'thing1': (data.get('coupon') or '')[:THING],
+                'thing2': store[:THING],
+                'date3': str(data.get('end_date') or ''),
+                }
         if self.origin and getattr(self.origin, 'pickup_store', None):
             store = self.origin.pickup_store.name
         values = {
             'character_string1': data.get('sale') or '',
-            # WeChat takes at most 20 characters for a thing
-            'thing2': store[:20],
+            'thing2': store[:THING],
             }
         if self.kind == 'pickup_expired':
             values['amount3'] = '¥%s' % data.get('amount', '')
@@ -76,7 +87,9 @@ class Notification(metaclass=PoolMeta):
             return super()._deliver()
         shop, openid, template = recipient
         page = None
-        if self.origin and self.origin.__name__ == 'sale.sale':
+        if self.kind == 'campaign':
+            page = COUPONS_PAGE
+        elif self.origin and self.origin.__name__ == 'sale.sale':
             page = ORDER_PAGE % self.origin.id
         wechat.send_subscribe_message(
             shop, openid, template, self.mp_values(), page=page)

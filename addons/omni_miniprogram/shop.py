@@ -103,6 +103,11 @@ class Shop(SecretMixin, metaclass=PoolMeta):
         "Pickup Expiry Template", strip=True,
         help="The subscribe message template ID sent when a pickup order "
         "expires.")
+    wechat_template_campaign = fields.Char(
+        "Campaign Template", strip=True,
+        help="The subscribe message template ID that tells a member of the "
+        "coupon a targeted campaign gave him and of the nearby store that "
+        "has the goods.")
 
     mp_rate_window = fields.TimeDelta(
         "Rate Limit Window", required=True,

@@ -73,6 +73,8 @@ describe('points and coupons', () => {
     await coupons.instance.onLoad({})
     expect(text(coupons)).toContain('满¥20.00减¥5.00 · 商城可用')
     expect(text(coupons)).toContain('满¥100.00减¥15.00 · 全渠道可用')
+    // A targeted campaign's coupon names the nearby store that has the goods
+    expect(text(coupons)).toContain('静安寺店有货，可到店自提')
     server.queue('my_coupons_used')
     await tap(coupons, '#tab-used')
     expect(server.sent('GET', '/me/coupons')[1].query.status).toBe('used')

@@ -479,7 +479,8 @@ class CheckoutTestCase(OrderTestMixin, RouteTestCase):
             pool.get('member.notification').send_queued()
         self.run_cron(send)
         self.run_cron(send)
-        message, = self.fake.subscribe_messages
+        message, = [m for m in self.fake.subscribe_messages
+            if m['template_id'] == 'tpl-ready']
         self.assertEqual(message['touser'], 'o-member')
         self.assertEqual(message['template_id'], 'tpl-ready')
         self.assertEqual(message['page'], 'pages/order/index?id=%s' % (
@@ -496,6 +497,47 @@ class CheckoutTestCase(OrderTestMixin, RouteTestCase):
             return notification.state
         self.assertEqual(self.read(state), 'sent')
         self.request('POST', '/orders/%s/cancel' % order['id'], self.token)
+
+    def test_campaign_subscribe_message(self):
+        """A targeted campaign's coupon reaches the member as a subscribe
+        message naming the nearby store that has the goods, which his
+        coupons show too"""
+        self.fake.add_template('tpl-campaign', ['thing1', 'thing2', 'date3'])
+        self.fake.accept_subscription('o-member', 'tpl-campaign')
+
+        def issue(pool):
+            Campaign = pool.get('member.target_campaign')
+            Party = pool.get('party.party')
+            Product = pool.get('product.product')
+            Shop = pool.get('web.shop')
+            Shop.write([Shop(self.shop_id)], {
+                    'wechat_template_campaign': 'tpl-campaign'})
+            category, = Product(self.tea_id).template.categories
+            campaign = Campaign(
+                name="普洱回购", company=self.company_id,
+                bought_category=category, bought_channel='pos', days=30,
+                not_bought_category=category, not_bought_channel='mall',
+                coupon=self.coupon_id)
+            campaign.save()
+            issue, = campaign.issue([Party(self.member_id)])
+            return (issue.number.number, issue.number.coupon.rec_name,
+                issue.store.id, issue.store.name)
+        number, coupon, store_id, store = self.run_cron(issue)
+        self.assertIn(store_id, self.store_ids)
+
+        def send(pool):
+            pool.get('member.notification').send_queued()
+        self.run_cron(send)
+        message, = [m for m in self.fake.subscribe_messages
+            if m['template_id'] == 'tpl-campaign']
+        self.assertEqual(message['touser'], 'o-member')
+        self.assertEqual(message['page'], 'pages/coupons/index')
+        self.assertEqual(message['data']['thing1']['value'], coupon[:20])
+        self.assertEqual(message['data']['thing2']['value'], store)
+
+        response = self.request('GET', '/me/coupons', self.token)
+        item, = [i for i in response.json['items'] if i['number'] == number]
+        self.assertEqual(item['store'], {'id': store_id, 'name': store})
 
     def test_pay_endless_aisle_order(self):
         "An order a store took for the member is paid in the mall"

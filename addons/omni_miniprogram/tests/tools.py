@@ -308,5 +308,5 @@ class OrderTestMixin(MallTestMixin):
             return func(Pool())
 
     def run_cron(self, func):
-        "Run func as the scheduler runs a cron"
-        run({'company': self.company_id}, lambda: func(Pool()))
+        "Run func as the scheduler runs a cron and return its result"
+        return run({'company': self.company_id}, lambda: func(Pool()))
