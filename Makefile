@@ -21,14 +21,15 @@ endif
 
 .PHONY: run demo-reset test deps lint clean
 
+# trytond and, on 127.0.0.1:8001, the fake WeChat the demo's mall calls.
 run: deps
 	$(BIN)/python tools/omni_db.py --database $(DB_NAME)
-	exec $(BIN)/trytond -c trytond.conf -d $(DB_NAME)
+	exec $(BIN)/python tools/serve_demo.py -c trytond.conf -d $(DB_NAME)
 
 # The demo as it first was, whatever its stories changed, then served.
 demo-reset: deps
 	$(BIN)/python tools/omni_db.py --database $(DB_NAME) --reset
-	exec $(BIN)/trytond -c trytond.conf -d $(DB_NAME)
+	exec $(BIN)/python tools/serve_demo.py -c trytond.conf -d $(DB_NAME)
 
 deps: $(VENV)/.installed var/www/index.html var/www/custom.js \
 	var/www/custom.css $(CHART_JS)

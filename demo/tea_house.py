@@ -9,6 +9,7 @@ are created and each location's stock is counted in by one inventory.
 """
 import argparse
 import datetime
+import json
 import os
 from decimal import Decimal
 
@@ -24,6 +25,16 @@ ACCOUNT_CATEGORY = "应税商品 13%"
 CASH = "现金"
 WECHAT_PAY = "微信支付"
 SHOP = "小程序商城"
+PICKUP_DISCOUNT = Decimal('0.05')
+NEARBY_RADIUS = 5.0
+PAYMENT_TIME = datetime.timedelta(minutes=15)
+# The shop's subscribe message templates: their IDs in the WeChat admin
+TEMPLATES = {
+    'wechat_template_pickup_ready': 'demo-pickup-ready',
+    'wechat_template_pickup_reminder': 'demo-pickup-reminder',
+    'wechat_template_pickup_expiry': 'demo-pickup-expiry',
+    'wechat_template_campaign': 'demo-campaign',
+    }
 GUEST = "小程序游客"
 LANGUAGE = 'zh_CN'
 
@@ -461,16 +472,41 @@ def setup_stock(config, warehouses, products):
                 inventory.click('confirm')
 
 
-def setup_shop(config, company, warehouse, lang, country, products):
-    "Create the mini-program shop that sells from the central warehouse"
+def setup_shop(config, company, warehouses, lang, country, products,
+        wechat=None):
+    """Create the mini-program shop that sells from the central warehouse
+    and the stores; wechat is the identity of the WeChat it calls (the dev
+    server's for `make run`)"""
     Shop = Model.get('web.shop', config=config)
-    if Shop.find([('name', '=', SHOP)]):
-        return
-    guest = get_or_create(
-        config, 'party.party', [('name', '=', GUEST)], name=GUEST)
-    Shop(name=SHOP, company=company, currency=company.currency,
-        language=lang, guest_party=guest, warehouses=[warehouse],
-        countries=[country], products=[p.id for p in products.values()]).save()
+    shops = Shop.find([('name', '=', SHOP)])
+    if shops:
+        shop, = shops
+    else:
+        guest = get_or_create(
+            config, 'party.party', [('name', '=', GUEST)], name=GUEST)
+        shop = Shop(name=SHOP, company=company, currency=company.currency,
+            language=lang, guest_party=guest,
+            warehouses=[warehouses[c] for c in ['CW', *STORES]],
+            countries=[country],
+            products=[p.id for p in products.values()])
+    shop.type = 'mini_program'
+    shop.pickup_discount = PICKUP_DISCOUNT
+    shop.nearby_radius = NEARBY_RADIUS
+    shop.payment_time = PAYMENT_TIME
+    for field, template in TEMPLATES.items():
+        setattr(shop, field, template)
+    if wechat:
+        shop.wechat_appid = wechat['appid']
+        shop.wechat_app_secret = wechat['secret']
+        shop.wechatpay_mchid = wechat['mchid']
+        shop.wechatpay_serial_no = wechat['mch_serial_no']
+        shop.wechatpay_private_key = wechat['private_key']
+        shop.wechatpay_apiv3_key = wechat['apiv3_key']
+        shop.wechatpay_public_key = wechat['public_key']
+        shop.wechatpay_public_key_id = wechat['public_key_id']
+        shop.wechat_notify_url = wechat['notify_url']
+    shop.save()
+    return shop
 
 
 def setup_users(config, company, warehouses, lang):
@@ -857,8 +893,9 @@ def quantity(config, product, warehouses):
         return Product(product.id).quantity
 
 
-def load(config, admin_password=None):
-    """Load the demo into the database of the proteus config
+def load(config, admin_password=None, wechat=None):
+    """Load the demo into the database of the proteus config, its shop
+    calling the WeChat of the identity wechat
 
     Return the warehouses by code and the products by code.
     """
@@ -877,7 +914,7 @@ def load(config, admin_password=None):
     setup_supply(config, accounts, supplier, warehouses, products)
     setup_stock(config, warehouses, products)
     setup_members(config, country, warehouses)
-    setup_shop(config, company, warehouses['CW'], lang, country, products)
+    setup_shop(config, company, warehouses, lang, country, products, wechat)
     setup_users(config, company, warehouses, lang)
     setup_replenishment(config, company, warehouses, products)
     setup_pickup_payment(config, accounts)
@@ -919,12 +956,16 @@ def main():
     parser.add_argument(
         '--admin-password', default='admin-omni-2026',
         help="password to set for admin, empty to keep it")
+    parser.add_argument(
+        '--wechat', type=argparse.FileType('r'),
+        help="the JSON identity of the WeChat the shop calls")
     options = parser.parse_args()
     # Like trytond, default to SQLite when no database URI is given.
     os.environ.setdefault('TRYTOND_DATABASE_URI', 'sqlite://')
     config = pconfig.set_trytond(
         database=options.database, config_file=options.config)
-    warehouses, products = load(config, options.admin_password)
+    wechat = json.load(options.wechat) if options.wechat else None
+    warehouses, products = load(config, options.admin_password, wechat)
     print_summary(config, warehouses, products)
 
 

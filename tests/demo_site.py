@@ -21,9 +21,11 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from trytond.modules.omni_miniprogram.tests.fake_wechat import FakeWeChat
-
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / 'tools'))
+
+from wechat_dev_server import DevWeChat, identity  # noqa: E402
+
 BIN = pathlib.Path(sys.executable).parent
 WEB_ROOT = ROOT / 'var' / 'www'
 ARTIFACTS = ROOT / 'var' / 'test-artifacts'
@@ -118,9 +120,9 @@ def server():
     tmp = pathlib.Path(tempfile.mkdtemp(prefix='omni-smoke-'))
     port = free_port()
     name = f'smoke_{uuid.uuid4().hex[:8]}'
-    # The mall API logs in through this fake WeChat, as the mini-program
-    # does through WeChat
-    wechat = FakeWeChat().start()
+    # The WeChat that `make run` starts next to trytond, as it does: the
+    # mall API logs in and pays through it
+    wechat = DevWeChat(identity(tmp), pay_delay=0.5).start()
     config = write_config(tmp, 'trytond', port, wechat.url)
     env = {**os.environ, 'TRYTOND_DATABASE_URI': uri}
     env.pop('DB_NAME', None)

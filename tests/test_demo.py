@@ -136,12 +136,17 @@ def test_members_have_mobiles(demo):
 
 
 def test_mini_program_shop(demo):
+    "The mall is a mini-program shop selling from every warehouse"
     config, warehouses, *_ = demo
     Shop = Model.get('web.shop', config=config)
     shop, = Shop.find([])
     assert shop.name == "小程序商城"
+    assert shop.type == 'mini_program'
     assert shop.currency.code == 'CNY'
-    assert shop.warehouses == [warehouses['CW']]
+    assert shop.warehouses == [warehouses[c] for c in ['CW', 'SA', 'SB', 'SC']]
+    assert shop.payment_time == tea_house.PAYMENT_TIME
+    assert shop.pickup_discount == tea_house.PICKUP_DISCOUNT
+    assert shop.wechat_template_campaign == 'demo-campaign'
 
 
 def test_users_groups_and_passwords(demo):

@@ -8,6 +8,7 @@ import base64
 import datetime
 import json
 import os
+import secrets
 import time
 import urllib.error
 import urllib.request
@@ -321,6 +322,54 @@ from web_stories import (  # noqa: E402, F401
     test_story_4_stock_override,
     test_story_5_insights,
 )
+
+
+def mall_api(server, path, body=None, token=None, key=None):
+    "Call the mall API as the mini-program does; return the JSON answer"
+    request = urllib.request.Request(
+        f'{server.url}/{server.name}/omni/mp/v1{path}',
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={'Content-Type': 'application/json'})
+    if token:
+        request.add_header('Authorization', f'Bearer {token}')
+    if key:
+        request.add_header('Idempotency-Key', key)
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.load(response)
+
+
+def test_demo_mall(server):
+    """The demo's mall answers the mini-program as `make run` serves it: its
+    shop's catalog with nearby stock, a login and a phone through the fake
+    WeChat, and a pickup order at 西湖店 that the fake WeChat pays"""
+    rpc = RPC(*server)
+    rpc.login(*ADMIN)
+    shop, = rpc('model.web.shop.search', [('name', '=', '小程序商城')],
+        0, None, None, {})
+    store, = rpc('model.stock.location.search', [('code', '=', 'SA')],
+        0, None, None, {})
+    products = mall_api(server,
+        f'/catalog/products?shop={shop}&lat=30.2592&lon=120.1487&q=冻顶')
+    tea, = products['items']
+    assert (tea['name'], tea['nearby_stock']) == ("冻顶乌龙", True)
+
+    session = mall_api(server, '/login', {'shop': shop, 'code': 'walk-1'})
+    assert session['member'] is False
+    token = session['token']
+    me = mall_api(server, '/me/phone', {'code': 'phone-13900139123'}, token)
+    assert me['member']['mobile'].endswith('9123')
+
+    answer = mall_api(server, '/orders', {
+            'items': [{'product': tea['id'], 'quantity': 1}],
+            'fulfilment': 'pickup', 'store': store,
+            }, token, key=secrets.token_hex(8))
+    order = answer['order']
+    assert answer['payment']['package'].startswith('prepay_id=')
+    deadline = time.monotonic() + 30
+    while order['status'] != 'paid' and time.monotonic() < deadline:
+        time.sleep(0.5)
+        order = mall_api(server, f"/orders/{order['id']}", token=token)
+    assert order['status'] == 'paid'
 
 
 def test_make_run_again(server):

@@ -10,6 +10,7 @@ whatever the demo's stories changed in it; --reset drops it first.
 """
 import argparse
 import contextlib
+import json
 import os
 import pathlib
 import subprocess
@@ -20,8 +21,9 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / 'tools'), str(ROOT)]
 
 from source_hash import source_hash  # noqa: E402
+from wechat_dev_server import shop_settings  # noqa: E402
 
-from demo.tea_house import USERS  # noqa: E402
+from demo.tea_house import SHOP, USERS  # noqa: E402
 
 TOP_MODULE = 'omni_insights'
 ADMIN_EMAIL = 'admin@example.com'
@@ -89,24 +91,46 @@ def prepare(name, config_file, admin_password, state_dir):
             '--all', '-u', TOP_MODULE, '--activate-dependencies',
             '-l', 'zh_CN', '--email', ADMIN_EMAIL,
             TRYTONPASSFILE=passfile.name)
-    run(sys.executable, str(ROOT / 'demo' / 'tea_house.py'),
-        '--config', config_file, '--database', name,
-        '--admin-password', admin_password)
+    with tempfile.NamedTemporaryFile('w', suffix='.json') as wechat:
+        json.dump(dict(shop_settings(state_dir),
+                notify_url=server_url()), wechat)
+        wechat.flush()
+        run(sys.executable, str(ROOT / 'demo' / 'tea_house.py'),
+            '--config', config_file, '--database', name,
+            '--admin-password', admin_password, '--wechat', wechat.name)
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text(current)
 
 
-def print_banner(name, config_file, admin_password):
+def server_url():
     from trytond import config
-    host, port = config.get('web', 'listen').rsplit(':', 1)
-    print(f"\nOmni Retail serves http://{host}:{port}/ "
-        f"(database \"{name}\", API http://{host}:{port}/{name}/omni/v1/)")
+    return 'http://%s' % config.get('web', 'listen')
+
+
+def print_banner(name, config_file, admin_password):
+    url = server_url()
+    print(f"\nOmni Retail serves {url}/ (database \"{name}\", "
+        f"API {url}/{name}/omni/v1/)")
+    print_mall(name, config_file, url)
     print("Demo logins:")
     print(f"  {'admin':8} {admin_password:16} administrator")
     for login, description, password, *_ in USERS:
         print(f"  {login:8} {password:16} {description}")
     print_pickup_code(name, config_file)
     print(flush=True)
+
+
+def print_mall(name, config_file, url):
+    "Print where the mini-program's develop build finds the demo's mall"
+    from proteus import Model
+    from proteus import config as pconfig
+    Shop = Model.get('web.shop', config=pconfig.set_trytond(
+            database=name, config_file=config_file))
+    shop, = Shop.find([('name', '=', SHOP)])
+    print(f"Mall API: {url}/{name}/omni/mp/v1/ (shop {shop.id}); the "
+        "mini-program's develop build: miniprogram/config.js "
+        f"baseUrl '{url}', database '{name}', shop {shop.id}. WeChat is "
+        "the fake one on 127.0.0.1 (tools/wechat_dev_server.py).")
 
 
 def print_pickup_code(name, config_file):

@@ -164,12 +164,12 @@ class FakeWeChat:
         host, port = self.server.server_address[:2]
         return 'http://%s:%s' % (host, port)
 
-    def start(self):
+    def start(self, port=0):
         fake = self
 
         class Handler(_Handler):
             server_fake = fake
-        self.server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+        self.server = ThreadingHTTPServer(('127.0.0.1', port), Handler)
         self.server.daemon_threads = True
         threading.Thread(
             target=self.server.serve_forever, daemon=True).start()
@@ -200,14 +200,17 @@ class FakeWeChat:
     def add_login(self, code, openid, unionid=None):
         "Make code a wx.login code of the user openid"
         with self.lock:
-            self.openids.add(openid)
-            self.logins[code] = {
-                'openid': openid,
-                'session_key': base64.b64encode(
-                    secrets.token_bytes(16)).decode(),
-                'unionid': unionid,
-                'used': False,
-                }
+            self._add_login(code, openid, unionid)
+
+    def _add_login(self, code, openid, unionid=None):
+        self.openids.add(openid)
+        self.logins[code] = {
+            'openid': openid,
+            'session_key': base64.b64encode(
+                secrets.token_bytes(16)).decode(),
+            'unionid': unionid,
+            'used': False,
+            }
 
     def add_phone_code(self, code, phone):
         """Make code a getPhoneNumber code for phone, written with its
@@ -694,9 +697,7 @@ class _Handler(BaseHTTPRequestHandler):
                 if kind == 'pay':
                     fake._check_authorization(
                         method, self.path, self.headers, body)
-                    result = getattr(fake, name)(query, data, *match.groups())
-                else:
-                    result = getattr(fake, name)(query, data)
+                result = getattr(fake, name)(query, data, *match.groups())
                 status = 200 if result is not None else 204
             except WeChatPayError as error:
                 status, result = error.status, {
