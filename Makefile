@@ -19,12 +19,18 @@ ifneq ($(DB),)
 export TRYTOND_DATABASE_URI := $(DB)
 endif
 
-.PHONY: run demo-reset test deps lint clean
+.PHONY: run mall-demo demo-reset test deps lint clean
 
 # trytond and, on 127.0.0.1:8001, the fake WeChat the demo's mall calls.
 run: deps
 	$(BIN)/python tools/omni_db.py --database $(DB_NAME)
 	exec $(BIN)/python tools/serve_demo.py -c trytond.conf -d $(DB_NAME)
+
+# The demo mall walked through by the mini-program's API client in node,
+# against the server `make run` serves.
+mall-demo:
+	node miniprogram/tools/walkthrough.js --base http://127.0.0.1:8000 \
+		--database $(DB_NAME)
 
 # The demo as it first was, whatever its stories changed, then served.
 demo-reset: deps

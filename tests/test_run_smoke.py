@@ -9,12 +9,13 @@ import datetime
 import json
 import os
 import secrets
+import subprocess
 import time
 import urllib.error
 import urllib.request
 
 import pytest
-from demo_site import ARTIFACTS, RPC
+from demo_site import ARTIFACTS, ROOT, RPC
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -370,6 +371,32 @@ def test_demo_mall(server):
         time.sleep(0.5)
         order = mall_api(server, f"/orders/{order['id']}", token=token)
     assert order['status'] == 'paid'
+
+
+def test_mall_walkthrough(server):
+    """`make mall-demo`'s walk-through shops end to end with the
+    mini-program's API client in node: 张伟 orders the last 2019 老班章 at
+    西湖店, the fake WeChat pays, the till hands it over"""
+    rpc = RPC(*server)
+    rpc.login(*ADMIN)
+    shop, = rpc('model.web.shop.search', [('name', '=', '小程序商城')],
+        0, None, None, {})
+    walk = subprocess.run([
+            'node', str(ROOT / 'miniprogram' / 'tools' / 'walkthrough.js'),
+            '--base', server.url, '--database', server.name,
+            '--shop', str(shop)],
+        capture_output=True, text=True, timeout=300)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / 'mall-walkthrough.txt').write_text(walk.stdout)
+    assert walk.returncode == 0, walk.stdout + walk.stderr
+    assert "张伟" in walk.stdout
+    assert "附近门店有货" in walk.stdout
+    assert "完成 / Done" in walk.stdout
+    orders = rpc('model.sale.sale.search_read', [
+            ('party.name', '=', '张伟'), ('pickup_state', '=', 'picked_up'),
+            ('pickup_store.code', '=', 'SA')],
+        0, None, None, ['number'], {})
+    assert orders
 
 
 def test_make_run_again(server):
