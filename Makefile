@@ -21,9 +21,9 @@ endif
 
 .PHONY: run mall-demo demo-reset test deps lint clean
 
-# trytond and, on 127.0.0.1:8001, the fake WeChat the demo's mall calls.
+# The demo database made or brought up to date, served by trytond next to
+# the fake WeChat the demo's mall calls (127.0.0.1:8001).
 run: deps
-	$(BIN)/python tools/omni_db.py --database $(DB_NAME)
 	exec $(BIN)/python tools/serve_demo.py -c trytond.conf -d $(DB_NAME)
 
 # The demo mall walked through by the mini-program's API client in node,
@@ -34,8 +34,8 @@ mall-demo:
 
 # The demo as it first was, whatever its stories changed, then served.
 demo-reset: deps
-	$(BIN)/python tools/omni_db.py --database $(DB_NAME) --reset
-	exec $(BIN)/python tools/serve_demo.py -c trytond.conf -d $(DB_NAME)
+	exec $(BIN)/python tools/serve_demo.py -c trytond.conf -d $(DB_NAME) \
+		--reset
 
 deps: $(VENV)/.installed var/www/index.html var/www/custom.js \
 	var/www/custom.css $(CHART_JS)

@@ -490,6 +490,12 @@ def setup_shop(config, company, warehouses, lang, country, products,
             countries=[country],
             products=[p.id for p in products.values()])
     shop.type = 'mini_program'
+    if not shop.categories:
+        Category = Model.get('product.category', config=config)
+        shop.categories.extend(Category.find(
+                [('id', 'in', list({c.id for p in products.values()
+                                for c in p.template.categories}))],
+                order=[('name', 'ASC')]))
     shop.pickup_discount = PICKUP_DISCOUNT
     shop.nearby_radius = NEARBY_RADIUS
     shop.payment_time = PAYMENT_TIME

@@ -39,21 +39,23 @@ class DemoServer:
     path of the server's log"""
 
     def __init__(self, url, name, banner, wechat, log=None, serve=None,
-            prepare=None):
+            make_run=None):
         self.url, self.name, self.banner = url, name, banner
         self.wechat = wechat
         self.log = log
         self._serve = serve
-        self._prepare = prepare
+        self._make_run = make_run
 
     def another(self):
         """Return a context manager that serves the same database from a
         second trytond process, as a DemoServer with its own log"""
         return self._serve()
 
-    def prepare(self):
-        "Run make run's first step again and return its banner"
-        return self._prepare()
+    def make_run(self):
+        """Return a context manager that runs `make run`'s command on the
+        database and yields its URL, its output's path and the seconds it
+        took to answer"""
+        return self._make_run()
 
     def __iter__(self):
         return iter((self.url, self.name))
@@ -93,6 +95,21 @@ def write_config(tmp, label, port, wechat_url):
         f"[omni]\nwechat_api_url = {wechat_url}\n"
         f"wechatpay_api_url = {wechat_url}\n")
     return config
+
+
+def wait_for_health(url, name, process, timeout=120):
+    "Wait until the server answers its health route"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(
+                    f'{url}/{name}/omni/v1/health', timeout=5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer")
 
 
 @contextlib.contextmanager
@@ -146,11 +163,32 @@ def server():
                 wechat_url=wechat.url) as (url, log):
             yield DemoServer(url, name, prepared, wechat, log)
 
+    @contextlib.contextmanager
+    def make_run():
+        port = free_port()
+        label = f'make-run-{next(others)}'
+        config = write_config(tmp, label, port, wechat.url)
+        output = tmp / f'{label}.log'
+        start = time.monotonic()
+        with output.open('w') as log:
+            process = subprocess.Popen([
+                    str(BIN / 'python'), str(ROOT / 'tools' / 'serve_demo.py'),
+                    '-c', str(config), '-d', name, '--state', str(tmp),
+                    '--wechat-port', str(free_port())],
+                env=env, stdout=log, stderr=subprocess.STDOUT)
+            try:
+                url = f'http://127.0.0.1:{port}'
+                wait_for_health(url, name, process)
+                yield url, output, time.monotonic() - start
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
+
     try:
         with trytond(tmp, name, env, 'trytond', port, wechat.url) as (
                 url, log):
             yield DemoServer(
-                url, name, prepared, wechat, log, serve, prepare)
+                url, name, prepared, wechat, log, serve, make_run)
     finally:
         wechat.stop()
         if uri.startswith('postgresql'):

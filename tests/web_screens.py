@@ -313,6 +313,9 @@ def screens(server):
     return results
 
 
+# The four roles' screens open in the first test's set-up: about 10
+# minutes on an idle machine, more when the other tests share its 2 cores
+@pytest.mark.timeout(1800)
 @pytest.mark.parametrize('role', list(ROLES))
 def test_every_screen(screens, role):
     """The role opens every screen it has a menu entry for, the first

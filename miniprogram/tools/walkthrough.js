@@ -188,7 +188,9 @@ async function main() {
   say(`已支付 / paid`)
 
   step('取货码', 'The pickup code and its QR payload')
-  say(`取货码 ${order.pickup.code}，二维码 ${order.pickup.qr}，${order.pickup.deadline} 前到${STORE}取货`)
+  const until = order.pickup.deadline ? `，${order.pickup.deadline} 前` : ''
+  say(`取货码 ${order.pickup.code}，二维码 ${order.pickup.qr}${until}，到${STORE}取货`)
+  say(`pickup code ${order.pickup.code}, QR payload ${order.pickup.qr}`)
 
   step(`${STORE}收银台核销`, `${STORE}'s till hands the order over`)
   const clerk = await trytonLogin(CLERK, options['clerk-password'])
