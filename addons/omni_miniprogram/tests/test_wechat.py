@@ -6,6 +6,7 @@ import datetime as dt
 import http.server
 import io
 import logging
+import secrets
 import socket
 import threading
 import time
@@ -69,8 +70,11 @@ class WeChatTestCase(unittest.TestCase):
     def create_shop(self, **values):
         Shop = Pool().get('web.shop')
         company = create_company()
+        # A name of its own: on SQLite in memory a test's shop has been seen
+        # to outlive its rolled back transaction in the full run
         shop = Shop(
-            name="Mall", company=company, currency=company.currency,
+            name="Mall %s" % secrets.token_hex(4), company=company,
+            currency=company.currency,
             **dict(self.fake.shop_values(), **values))
         shop.save()
         return shop
@@ -635,7 +639,7 @@ class WeChatTestCase(unittest.TestCase):
         self.assertEqual(
             shop.get_secret('wechat_app_secret'), self.fake.secret)
         # A copy of the shop does not carry the secrets
-        copy, = Shop.copy([shop], default={'name': "Mall (copy)"})
+        copy, = Shop.copy([shop], default={"name": shop.name + " (copy)"})
         self.assertIsNone(copy.get_secret('wechat_app_secret'))
 
     @with_transaction()
