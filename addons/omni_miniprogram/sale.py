@@ -175,13 +175,15 @@ class Sale(metaclass=PoolMeta):
     def mall_build(cls, sale, address=None, latitude=None, longitude=None,
             key=None, deadline=None):
         """Save and quote the order that mall_price priced, at exactly its
-        prices: spend its points, redeem its coupon and hold its stock until
-        the deadline"""
+        prices: hold its stock until the deadline, spend its points and
+        redeem its coupon"""
         pool = Pool()
         Address = pool.get('party.address')
         Entry = pool.get('member.points.entry')
         Reservation = pool.get('stock.reservation')
         member = sale.party
+        # First: a buyer who comes too late costs a statement, not a sale
+        held = cls._mall_hold(sale, latitude, longitude, deadline)
         sale.mp_checkout_key = key
         sale.mp_pay_deadline = deadline
         if not sale.pickup_store:
@@ -192,16 +194,53 @@ class Sale(metaclass=PoolMeta):
         if not sale.shipment_address:
             sale.shipment_address = sale.invoice_address
         sale.save()
+        for line in sale.lines:
+            reservations = [r for r in held if r.product == line.product]
+            if reservations:
+                Reservation.write(reservations, {'origin': str(line)})
         if sale.mp_points:
             Entry.redeem(member, sale.mp_points, sale.member_channel,
                 store=sale.warehouse, origin=sale)
-        if not sale.pickup_store:
-            cls.reserve_delivery(sale, latitude, longitude, deadline)
         with Transaction().set_context(_mall_priced=True):
             cls.quote([sale])
         Reservation.write(
             cls.pickup_reservations([sale]), {'expires_at': deadline})
         return cls(sale.id)
+
+    @classmethod
+    def _mall_hold(cls, sale, latitude, longitude, deadline):
+        """Hold the goods of the unsaved order at its pickup store, or where
+        the fulfilment rule ships from (which becomes its warehouse), until
+        the deadline; return the reservations, without origin yet"""
+        pool = Pool()
+        Reservation = pool.get('stock.reservation')
+        Uom = pool.get('product.uom')
+        requests = [{
+                'product': line.product.id,
+                'quantity': Uom.compute_qty(
+                    line.unit, line.quantity, line.product.default_uom,
+                    round=False),
+                'channel': sale.reservation_channel,
+                } for line in sale.lines
+            if line.type == 'line' and line.product
+            and line.product.type == 'goods' and line.quantity > 0]
+        if not requests:
+            return []
+        if sale.pickup_store:
+            return Reservation.hold_pickup(
+                requests, sale.pickup_store, expires_at=deadline)
+        reservations = Reservation.hold_delivery(
+            requests, latitude, longitude, deadline)
+        sale.warehouse = reservations[0].location.warehouse
+        return reservations
+
+    @classmethod
+    def reserve_pickup(cls, sales, expires_at=None):
+        # The mall held the goods of its orders before saving them
+        if Transaction().context.get('_mall_priced'):
+            sales = [s for s in sales if len(cls.pickup_reservations([s]))
+                < len(s.pickup_goods_lines)]
+        super().reserve_pickup(sales, expires_at=expires_at)
 
     def apply_promotion(self):
         # The mall's price includes the promotions already
