@@ -49,6 +49,15 @@ def parse_args():
     return parser.parse_args()
 
 
+def percentiles(latencies):
+    "Return the median and the 95th percentile of the latencies, or 0"
+    if not latencies:
+        return 0, 0
+    latencies = sorted(latencies)
+    return (statistics.median(latencies),
+        latencies[max(int(len(latencies) * 0.95) - 1, 0)])
+
+
 class Run:
     "The outcome of one load"
 
@@ -56,7 +65,7 @@ class Run:
         self.name = name
         self.lock = threading.Lock()
         self.latencies = []
-        self.refused = 0
+        self.refusals = []
         self.errors = []
         self.began = self.sold_out = None
 
@@ -75,7 +84,7 @@ class Run:
                 self.latencies.append(end - start)
                 self.sold_out = max(self.sold_out or end, end)
             else:
-                self.refused += 1
+                self.refusals.append(end - start)
         return sold
 
     def load(self, func, threads, attempts):
@@ -102,14 +111,18 @@ class Run:
             return 0
         return len(self.latencies) / (self.sold_out - self.began)
 
+    @property
+    def refused(self):
+        return len(self.refusals)
+
     def report(self, units, reserved):
-        latencies = sorted(self.latencies)
-        p50 = statistics.median(latencies) if latencies else 0
-        p95 = latencies[int(len(latencies) * 0.95) - 1] if latencies else 0
-        print(f"{self.name}: {len(latencies)} sold of {units} units, "
+        p50, p95 = percentiles(self.latencies)
+        _, refused_p95 = percentiles(self.refusals)
+        print(f"{self.name}: {len(self.latencies)} sold of {units} units, "
             f"{self.rate:.3g}/s sell-out rate, "
             f"p50 {p50 * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms, "
-            f"{self.refused} refused, oversell {max(reserved - units, 0)}, "
+            f"{self.refused} refused (p95 {refused_p95 * 1000:.1f} ms), "
+            f"oversell {max(reserved - units, 0)}, "
             f"{len(self.errors)} errors")
         for error in sorted(set(self.errors))[:5]:
             print(f"    {error}")

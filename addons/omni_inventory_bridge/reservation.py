@@ -1,7 +1,10 @@
 # This file is part of Omni Retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 import datetime
-from collections import defaultdict
+import functools
+import os
+import threading
+from collections import defaultdict, deque
 from itertools import groupby
 
 from sql import Conflict, Union
@@ -39,6 +42,71 @@ class NextVal(Function):
     _function = 'NEXTVAL'
 
 
+class CounterConnections:
+    """The idle autocommit connections of the counters, per database.
+
+    A buyer's transaction takes one and gives it back, so that holding stock
+    does not pay the pool's check of a connection every time. They are
+    handed back to the pool when the database closes, before it is
+    dropped."""
+    _idle = {}
+    _lock = threading.Lock()
+
+    @classmethod
+    def _key(cls, database):
+        return (os.getpid(), database.name)
+
+    @classmethod
+    def get(cls, database):
+        with cls._lock:
+            idle = cls._idle.get(cls._key(database))
+            connection = idle.pop() if idle else None
+        if connection is None or connection.closed:
+            connection = database.get_connection(autocommit=True)
+        return connection
+
+    @classmethod
+    def put(cls, database, connection):
+        from psycopg.pq import TransactionStatus
+        pool = database._connpool
+        keep = (not connection.closed and not connection.broken
+            and connection.info.transaction_status == TransactionStatus.IDLE
+            and not pool.closed)
+        if keep:
+            with cls._lock:
+                idle = cls._idle.setdefault(cls._key(database), deque())
+                # Half of the pool at most, the rest is for transactions
+                if len(idle) < pool.max_size // 2:
+                    idle.append(connection)
+                    return
+        database.put_connection(connection)
+
+    @classmethod
+    def discard(cls, database):
+        "Give the idle connections of database back to its pool"
+        with cls._lock:
+            idle = cls._idle.pop(cls._key(database), ())
+        for connection in idle:
+            database.put_connection(connection)
+
+    @classmethod
+    def patch(cls, Database):
+        "Make Database.close give the idle connections back first"
+        close = Database.close
+        if getattr(close, 'counter_connections', False):
+            return
+
+        def wrapper(self):
+            cls.discard(self)
+            return close(self)
+        wrapper.counter_connections = True
+        Database.close = wrapper
+
+
+if backend.name == 'postgresql':
+    CounterConnections.patch(backend.Database)
+
+
 class CounterChanges:
     """The availability changes of one PostgreSQL transaction.
 
@@ -67,7 +135,7 @@ class CounterChanges:
 
     def cursor(self):
         if self.connection is None:
-            self.connection = self.database.get_connection(autocommit=True)
+            self.connection = CounterConnections.get(self.database)
             self.locked = False
         return self.connection.cursor()
 
@@ -116,7 +184,7 @@ class CounterChanges:
                         'SELECT pg_advisory_unlock_shared(%s, 0)',
                         (COUNTER_LOCK,))
             finally:
-                self.database.put_connection(connection)
+                CounterConnections.put(self.database, connection)
 
 
 class Availability(ModelSQL, ModelView):
@@ -343,9 +411,33 @@ class Availability(ModelSQL, ModelView):
         or None when not enough is available"""
         key = (product, location)
         changes = cls._changes([key])
-        return cls._apply(
-            changes, cls._cursor(changes), key, {'reserved': quantity},
-            where=lambda t: t.on_hand - t.reserved >= quantity)
+        cursor = cls._cursor(changes)
+        if backend.name != 'postgresql':
+            return cls._apply(
+                changes, cursor, key, {'reserved': quantity},
+                where=lambda t: t.on_hand - t.reserved >= quantity)
+        # The buyers' statement, built once: python-sql would build it
+        # again for every attempt
+        cursor.execute(cls._reserve_sql(), (
+                VERSION_SEQUENCE, Transaction().user, quantity,
+                product, location, quantity))
+        row = cursor.fetchone()
+        available = row[0] if row else None
+        if changes and available is not None:
+            changes.applied.append((key, {'reserved': quantity}))
+        return available
+
+    @classmethod
+    @functools.cache
+    def _reserve_sql(cls):
+        "Return the conditional UPDATE of reserve on PostgreSQL"
+        return (
+            'UPDATE "%s" SET "version" = NEXTVAL(%%s), "write_uid" = %%s, '
+            '"write_date" = CURRENT_TIMESTAMP, '
+            '"reserved" = ("reserved" + %%s) '
+            'WHERE ("product" = %%s) AND ("location" = %%s) '
+            'AND (("on_hand" - "reserved") >= %%s) '
+            'RETURNING ("on_hand" - "reserved")' % cls._table)
 
     @classmethod
     def _apply(cls, changes, cursor, key, increments, where=None):
@@ -765,22 +857,35 @@ class Reservation(Workflow, ModelSQL, ModelView):
         if not company:
             raise ReservationError(gettext(
                     'omni_inventory_bridge.msg_reservation_company_missing'))
-        columns = [table.company, table.product, table.location,
-            table.quantity, table.origin, table.channel, table.expires_at,
-            table.state, table.create_uid, table.create_date]
-        values = [[company, *row, 'held', transaction.user,
-                CurrentTimestamp()] for row in rows]
-        if transaction.database.has_returning():
-            cursor.execute(*table.insert(
-                    columns, values, returning=[table.id]))
+        if backend.name == 'postgresql':
+            cursor.execute(cls._insert_held_sql(len(rows)), [
+                    v for row in rows
+                    for v in [company, *row, transaction.user]])
             ids = [id_ for id_, in cursor]
         else:
+            columns = [table.company, table.product, table.location,
+                table.quantity, table.origin, table.channel,
+                table.expires_at, table.state, table.create_uid,
+                table.create_date]
+            values = [[company, *row, 'held', transaction.user,
+                    CurrentTimestamp()] for row in rows]
             ids = []
             for value in values:
                 cursor.execute(*table.insert(columns, [value]))
                 ids.append(cursor.lastrowid)
         transaction.create_records[cls.__name__].extend(ids)
         return cls.browse(ids)
+
+    @classmethod
+    @functools.cache
+    def _insert_held_sql(cls, count):
+        "Return the INSERT of count held rows on PostgreSQL, built once"
+        columns = ['company', 'product', 'location', 'quantity', 'origin',
+            'channel', 'expires_at', 'state', 'create_uid', 'create_date']
+        row = '(%s, %s, %s, %s, %s, %s, %s, \'held\', %s, CURRENT_TIMESTAMP)'
+        return 'INSERT INTO "%s" (%s) VALUES %s RETURNING "id"' % (
+            cls._table, ', '.join('"%s"' % c for c in columns),
+            ', '.join([row] * count))
 
     @classmethod
     def raise_insufficient(cls, product, location, quantity):

@@ -452,7 +452,12 @@ class Sale(metaclass=PoolMeta):
             for number in sale.coupons:
                 Redemption.redeem(
                     number, sale.party, 'mall', sale.warehouse, sale,
-                    sale.total_amount)
+                    sale.coupon_base_amount)
+
+    @property
+    def coupon_base_amount(self):
+        "The amount of the sale that a coupon's minimum applies to"
+        return self.total_amount
 
 
 class CampaignStatistic(ModelSQL, ModelView):

@@ -83,14 +83,7 @@ class Sale(metaclass=PoolMeta):
     def redeem_points(cls, sale, points):
         """Pay part of the draft sale with points of its member: add a
         points discount line, write the redeem entry and return it"""
-        pool = Pool()
-        Configuration = pool.get('member.configuration')
-        Entry = pool.get('member.points.entry')
-        Line = pool.get('sale.line')
-        product = Configuration(1).points_product
-        if not product:
-            raise PointsError(gettext(
-                    'omni_member_hub.msg_points_product_missing'))
+        Entry = Pool().get('member.points.entry')
         if sale.state != 'draft':
             raise PointsError(gettext(
                     'omni_member_hub.msg_points_sale_draft',
@@ -105,15 +98,29 @@ class Sale(metaclass=PoolMeta):
         order_amount = sale.total_amount
         if points > Entry.redeemable(sale.party, order_amount):
             Entry.check_cap(Entry.points_value(points), order_amount)
+        line = cls.points_line(sale, points)
         entry = Entry.redeem(
             sale.party, points, sale.member_channel,
             store=sale.warehouse, origin=sale)
+        line.save()
+        return entry
+
+    @classmethod
+    def points_line(cls, sale, points):
+        "Return the unsaved line of the sale that the points pay"
+        pool = Pool()
+        Configuration = pool.get('member.configuration')
+        Entry = pool.get('member.points.entry')
+        Line = pool.get('sale.line')
+        product = Configuration(1).points_product
+        if not product:
+            raise PointsError(gettext(
+                    'omni_member_hub.msg_points_product_missing'))
         line = Line(sale=sale, type='line', product=product,
             quantity=1)
         line.on_change_product()
         line.unit_price = -Entry.points_value(points)
         line.description = gettext(
             'omni_member_hub.msg_points_line', points=points)
-        line.save()
-        return entry
+        return line
 

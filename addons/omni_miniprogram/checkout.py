@@ -43,12 +43,18 @@ def gross(pool, line, unit_price):
         (t['amount'] for t in taxes), Decimal(0))
 
 
+def goods_lines(sale):
+    "The lines of goods of the sale, saved or only priced"
+    return [line for line in sale.lines if line.type == 'line']
+
+
 def totals(pool, sale):
-    """The tax-included breakdown of the sale: from the list prices down
-    to the tier price, the pickup discount and the coupon"""
+    """The tax-included breakdown of the sale, saved or only priced: from
+    the list prices down to the tier price, the pickup discount and the
+    coupon"""
     Entry = pool.get('member.points.entry')
     levels = [Decimal(0)] * 4
-    for line in sale.line_lines:
+    for line in goods_lines(sale):
         if not line.product or line.unit_price < 0:
             continue
         final = line.unit_price
@@ -57,8 +63,10 @@ def totals(pool, sale):
         listed = max(line.product.list_price_used or member, member)
         for i, price in enumerate([listed, member, before_coupon, final]):
             levels[i] += gross(pool, line, price)
-    redeemed = Entry._active(sale, ['redeem'])
-    points = -sum(e.points for e in redeemed)
+    if sale.id is None or sale.id < 0:
+        points = sale.mp_points or 0
+    else:
+        points = -sum(e.points for e in Entry._active(sale, ['redeem']))
     currency = sale.currency
     levels = [currency.round(v) for v in levels]
     return {
@@ -80,7 +88,7 @@ def lines_data(sale):
             'quantity': line.quantity,
             'unit_price': money(line.unit_price),
             'amount': money(line.amount),
-            } for line in sale.line_lines if line.quantity]
+            } for line in goods_lines(sale) if line.quantity]
 
 
 def quote_data(pool, sale):
@@ -150,7 +158,8 @@ def member_coupon(pool, member, code):
 
 
 def checkout(request, key=None):
-    "Return the quoted order of the request's cart"
+    """Return the order of the request's cart: priced and unsaved without
+    key (the preview), else saved and quoted with its stock held"""
     pool = request.pool
     Sale = pool.get('sale.sale')
     member = request.session.require_member()
@@ -160,15 +169,14 @@ def checkout(request, key=None):
     for item in body['items']:
         product = catalog.published_product(shop, item['product'])
         quantities[product] = quantities.get(product, 0) + item['quantity']
-    store = address = None
+    store = None
+    address = body.get('address') or {}
     if body['fulfilment'] == 'pickup':
         if not body.get('store'):
             raise ApiError(400, 'store_required')
         store = shop_store(shop, body['store'])
-    else:
-        if not body.get('address'):
-            raise ApiError(400, 'address_required')
-        address = delivery_address(pool, member, body['address'])
+    elif not address:
+        raise ApiError(400, 'address_required')
     coupon = (member_coupon(pool, member, body['coupon'])
         if body.get('coupon') else None)
     try:
@@ -177,14 +185,21 @@ def checkout(request, key=None):
         Sale.mall_check_limits(shop, member, quantities, lock=bool(key))
     except LimitError as error:
         raise limit_error(error) from None
-    check_stock(request, quantities, store)
+    warehouse = check_stock(request, quantities, store)
     try:
-        return Sale.mall_checkout(
+        sale = Sale.mall_price(
             shop, member, list(quantities.items()), pickup_store=store,
-            address=address, coupon=coupon, points=body.get('points', 0),
-            latitude=(body.get('address') or {}).get('latitude'),
-            longitude=(body.get('address') or {}).get('longitude'),
-            key=key)
+            coupon=coupon, points=body.get('points', 0))
+        if not key:
+            # Where the hold would take the goods from
+            sale.warehouse = warehouse
+            return sale
+        return Sale.mall_build(
+            sale, address=(delivery_address(pool, member, address)
+                if not store else None),
+            latitude=address.get('latitude'),
+            longitude=address.get('longitude'), key=key,
+            deadline=datetime.datetime.now() + shop.payment_time)
     except ReservationError as error:
         if not error.product:
             raise ApiError(409, 'out_of_stock', 'msg_api_sold_out') from None
@@ -217,7 +232,8 @@ def limit_error(error):
 
 def check_stock(request, quantities, store):
     """Refuse at once what the committed figures can't serve, before the
-    order is built; the hold decides for the rest"""
+    order is built; the hold decides for the rest. Return the first
+    warehouse that can serve the whole cart, else the first one"""
     pool = request.pool
     Availability = pool.get('stock.availability')
     Configuration = pool.get('stock.configuration')
@@ -231,6 +247,7 @@ def check_stock(request, quantities, store):
             address.get('latitude'), address.get('longitude'))
         split = Configuration(1).fulfilment_split
     figures = Availability.get(list(quantities), warehouses)
+    serving = list(warehouses)
     for product, quantity in quantities.items():
         quantity = Uom.compute_qty(
             product.sale_uom, quantity, product.default_uom, round=False)
@@ -239,6 +256,9 @@ def check_stock(request, quantities, store):
         if (sum(available) if split else max(available, default=0)) < (
                 quantity):
             raise out_of_stock(request, product.id)
+        serving = [w for w, a in zip(warehouses, available, strict=True)
+            if w in serving and a >= quantity]
+    return (serving or warehouses)[0]
 
 
 def out_of_stock(request, product_id):

@@ -3,6 +3,7 @@
 """Mall orders: a cart becomes a quoted sale whose stock is held until the
 payment deadline; WeChat Pay's confirmation makes it paid, or refunded when
 its stock is gone."""
+import contextvars
 import datetime
 import math
 from decimal import Decimal
@@ -16,6 +17,31 @@ from trytond.transaction import Transaction
 from trytond.modules.omni_inventory_bridge.exceptions import ReservationError
 
 from .exceptions import CheckoutError, LimitError
+
+
+def with_defaults(record):
+    """Give the unsaved record the defaults of the fields it lacks, and
+    None or nothing where there is none, as saving it would, so that code
+    written for saved records reads it"""
+    Model = record.__class__
+    present = set(record._values._keys()) if record._values else set()
+    names = [name for name, field in Model._fields.items()
+        if name not in present and name not in MAGIC_FIELDS
+        and not isinstance(field, fields.Function)
+        and not getattr(field, 'filter', None)]
+    defaults = Model.default_get(names, with_rec_name=False)
+    for name in names:
+        value = defaults.get(name)
+        if value is None and Model._fields[name]._type in {
+                'one2many', 'many2many'}:
+            value = []
+        setattr(record, name, value)
+    return record
+
+
+# The unsaved sale whose promotions are being matched
+PRICED_SALE = contextvars.ContextVar('priced_sale', default=None)
+MAGIC_FIELDS = {'id', 'create_uid', 'create_date', 'write_uid', 'write_date'}
 
 
 def seconds(delta):
@@ -35,6 +61,9 @@ class Sale(metaclass=PoolMeta):
         "then.")
     mp_payments = fields.One2Many(
         'web.shop.mp_payment', 'sale', "WeChat Payments", readonly=True)
+    mp_points = fields.Integer(
+        "Points Used", readonly=True,
+        help="The member's points that pay part of the order.")
     mp_flagged = fields.Boolean(
         "Flagged", readonly=True,
         help="Paid after its stock was gone: refunded automatically.")
@@ -57,7 +86,7 @@ class Sale(metaclass=PoolMeta):
         default = default.copy() if default else {}
         for name in [
                 'mp_checkout_key', 'mp_pay_deadline', 'mp_payments',
-                'mp_flagged']:
+                'mp_points', 'mp_flagged']:
             default.setdefault(name)
         return super().copy(sales, default=default)
 
@@ -85,64 +114,151 @@ class Sale(metaclass=PoolMeta):
         return rate
 
     @classmethod
-    def mall_checkout(cls, shop, member, items, pickup_store=None,
-            address=None, coupon=None, points=0, latitude=None,
-            longitude=None, key=None):
-        """Return the quoted order of member for items [(product, quantity)]:
-        at the member's price, less the pickup discount at pickup_store or
-        shipped to address, with the coupon number and points used, its
-        stock held until the payment deadline"""
+    def mall_price(cls, shop, member, items, pickup_store=None, coupon=None,
+            points=0):
+        """Return the unsaved order of member for items [(product,
+        quantity)] priced as the mall sells them: the list price, the
+        member's tier price, the pickup discount at pickup_store, the points
+        (capped) and the coupon number, with its taxes and amounts to the
+        fen. It writes nothing: the preview shows it, the order saves it
+        as it is."""
         pool = Pool()
-        Address = pool.get('party.address')
         Entry = pool.get('member.points.entry')
         Line = pool.get('sale.line')
-        Reservation = pool.get('stock.reservation')
-        deadline = datetime.datetime.now() + shop.payment_time
-        sale = shop.get_sale(member)
+        sale = with_defaults(shop.get_sale(member))
         sale.member_channel = 'mall'
-        sale.mp_checkout_key = key
-        sale.mp_pay_deadline = deadline
+        sale.mp_points = points
         if pickup_store:
             sale.pickup_store = pickup_store
             sale.warehouse = pickup_store
-        else:
+        lines = []
+        for product, quantity in items:
+            line = with_defaults(Line(
+                    sale=sale, type='line', product=product,
+                    quantity=quantity))
+            line.on_change_product()
+            line.unit_price = member.member_price(line.unit_price)
+            lines.append(line)
+        sale.lines = lines
+        sale.coupons = [coupon] if coupon else []
+        if pickup_store:
+            sale.apply_pickup_discount()
+        sale.mall_amounts()
+        if points:
+            payable = sale.total_amount
+            if coupon:
+                payable -= coupon.get_discount(payable) or 0
+            redeemable = Entry.redeemable(member, payable)
+            if points > redeemable:
+                raise CheckoutError(gettext(
+                        'omni_miniprogram.msg_checkout_points_cap',
+                        points=points, redeemable=redeemable),
+                    'points_over_cap', points=points, redeemable=redeemable)
+            sale.lines = [
+                *sale.lines, with_defaults(cls.points_line(sale, points))]
+            sale.mall_amounts()
+        if coupon:
+            # As quoting redeems it
+            coupon.check_use(member, 'mall', sale.total_amount)
+        # The promotions, the coupon's among them, as quoting applies them
+        sale.apply_promotion()
+        sale.mall_amounts()
+        return sale
+
+    def mall_amounts(self):
+        "Compute the amounts of the unsaved order from its lines"
+        for line in self.lines:
+            line.amount = line.on_change_with_amount()
+        self.on_change_lines()
+
+    @classmethod
+    def mall_build(cls, sale, address=None, latitude=None, longitude=None,
+            key=None, deadline=None):
+        """Save and quote the order that mall_price priced, at exactly its
+        prices: hold its stock until the deadline, spend its points and
+        redeem its coupon"""
+        pool = Pool()
+        Address = pool.get('party.address')
+        Entry = pool.get('member.points.entry')
+        Reservation = pool.get('stock.reservation')
+        member = sale.party
+        # First: a buyer who comes too late costs a statement, not a sale
+        held = cls._mall_hold(sale, latitude, longitude, deadline)
+        sale.mp_checkout_key = key
+        sale.mp_pay_deadline = deadline
+        if not sale.pickup_store:
             sale.shipment_address = address
         if not sale.invoice_address:
             sale.invoice_address = address or Address(party=member)
             sale.invoice_address.save()
         if not sale.shipment_address:
             sale.shipment_address = sale.invoice_address
-        lines = []
-        for product, quantity in items:
-            line = Line(
-                sale=sale, type='line', product=product, quantity=quantity)
-            line.on_change_product()
-            line.unit_price = member.member_price(line.unit_price)
-            lines.append(line)
-        sale.lines = lines
-        if coupon:
-            sale.coupons = [coupon]
         sale.save()
-        if pickup_store:
-            sale.apply_pickup_discount()
-            sale.save()
-        if points:
-            payable = sale.total_amount
-            if coupon:
-                payable -= coupon.get_discount(payable) or 0
-            if points > Entry.redeemable(member, payable):
-                redeemable = Entry.redeemable(member, payable)
-                raise CheckoutError(gettext(
-                        'omni_miniprogram.msg_checkout_points_cap',
-                        points=points, redeemable=redeemable),
-                    'points_over_cap', points=points, redeemable=redeemable)
-            cls.redeem_points(sale, points)
-        if not pickup_store:
-            cls.reserve_delivery(sale, latitude, longitude, deadline)
-        cls.quote([sale])
+        for line in sale.lines:
+            reservations = [r for r in held if r.product == line.product]
+            if reservations:
+                Reservation.write(reservations, {'origin': str(line)})
+        if sale.mp_points:
+            Entry.redeem(member, sale.mp_points, sale.member_channel,
+                store=sale.warehouse, origin=sale)
+        with Transaction().set_context(_mall_priced=True):
+            cls.quote([sale])
         Reservation.write(
             cls.pickup_reservations([sale]), {'expires_at': deadline})
         return cls(sale.id)
+
+    @classmethod
+    def _mall_hold(cls, sale, latitude, longitude, deadline):
+        """Hold the goods of the unsaved order at its pickup store, or where
+        the fulfilment rule ships from (which becomes its warehouse), until
+        the deadline; return the reservations, without origin yet"""
+        pool = Pool()
+        Reservation = pool.get('stock.reservation')
+        Uom = pool.get('product.uom')
+        requests = [{
+                'product': line.product.id,
+                'quantity': Uom.compute_qty(
+                    line.unit, line.quantity, line.product.default_uom,
+                    round=False),
+                'channel': sale.reservation_channel,
+                } for line in sale.lines
+            if line.type == 'line' and line.product
+            and line.product.type == 'goods' and line.quantity > 0]
+        if not requests:
+            return []
+        if sale.pickup_store:
+            return Reservation.hold_pickup(
+                requests, sale.pickup_store, expires_at=deadline)
+        reservations = Reservation.hold_delivery(
+            requests, latitude, longitude, deadline)
+        sale.warehouse = reservations[0].location.warehouse
+        return reservations
+
+    @classmethod
+    def reserve_pickup(cls, sales, expires_at=None):
+        # The mall held the goods of its orders before saving them
+        if Transaction().context.get('_mall_priced'):
+            sales = [s for s in sales if len(cls.pickup_reservations([s]))
+                < len(s.pickup_goods_lines)]
+        super().reserve_pickup(sales, expires_at=expires_at)
+
+    def apply_promotion(self):
+        # The mall's price includes the promotions already
+        if not Transaction().context.get('_mall_priced'):
+            super().apply_promotion()
+
+    def apply_pickup_discount(self):
+        # The mall's price includes the pickup discount already
+        if not Transaction().context.get('_mall_priced'):
+            super().apply_pickup_discount()
+
+    @property
+    def coupon_base_amount(self):
+        # The mall's price includes the coupon: its minimum is of the
+        # amount before it
+        if Transaction().context.get('_mall_priced'):
+            return self.original_total_amount
+        return super().coupon_base_amount
 
     @classmethod
     def mall_check_limits(cls, shop, member, quantities, lock=False):
@@ -377,3 +493,22 @@ class Sale(metaclass=PoolMeta):
                 ('origin_store', '!=', None),
                 ],
             ]
+
+
+class Promotion(metaclass=PoolMeta):
+    __name__ = 'sale.promotion'
+
+    def get_pattern(self, sale):
+        # Upstream reads the amount of the saved sale; the mall prices an
+        # unsaved one
+        if sale.id is None or sale.id < 0:
+            token = PRICED_SALE.set(sale)
+            try:
+                return super().get_pattern(sale)
+            finally:
+                PRICED_SALE.reset(token)
+        return super().get_pattern(sale)
+
+    def get_sale_amount(self, sale):
+        priced = PRICED_SALE.get()
+        return super().get_sale_amount(priced if priced is not None else sale)
