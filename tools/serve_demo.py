@@ -51,7 +51,8 @@ def main():
         options.database, options.config, options.admin_password)
     print(f"Fake WeChat on {wechat.url}", flush=True)
     from trytond.cli import main as trytond
-    sys.argv = ['trytond', '-c', options.config, '-d', options.database]
+    # Without -d: the banner's pool serves the database, not a second one
+    sys.argv = ['trytond', '-c', options.config]
     return trytond()
 
 

@@ -76,12 +76,12 @@ class DevWeChat(FakeWeChat):
         ]
 
     def __init__(self, values, pay_delay=1.0):
-        super().__init__()
+        super().__init__(
+            merchant_key=load_key(values['merchant_key']),
+            platform_key=load_key(values['platform_key']))
         for name in ['appid', 'secret', 'mchid', 'mch_serial_no',
                 'apiv3_key', 'public_key_id']:
             setattr(self, name, values[name])
-        self.merchant_key = load_key(values['merchant_key'])
-        self.platform_key = load_key(values['platform_key'])
         self.pay_delay = pay_delay
 
     def later(self, func, *args):

@@ -102,15 +102,15 @@ class MiniProgramError(Exception):
 class FakeWeChat:
     "The fake server and what it knows: apps, users, orders, refunds"
 
-    def __init__(self, token_ttl=7200):
+    def __init__(self, token_ttl=7200, merchant_key=None, platform_key=None):
         self.appid = 'wx' + secrets.token_hex(8)
         self.secret = secrets.token_hex(16)
         self.mchid = '1900%06d' % secrets.randbelow(10 ** 6)
         self.mch_serial_no = secrets.token_hex(20).upper()
         self.apiv3_key = secrets.token_hex(16)
         self.public_key_id = 'PUB_KEY_ID_' + secrets.token_hex(16).upper()
-        self.merchant_key = rsa_key('merchant')
-        self.platform_key = rsa_key('platform')
+        self.merchant_key = merchant_key or rsa_key('merchant')
+        self.platform_key = platform_key or rsa_key('platform')
         self.token_ttl = token_ttl
         # signs answers with this key instead of the platform key
         self.forge_key = None
