@@ -202,6 +202,20 @@ def server():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def mall_api(server, path, body=None, token=None, key=None):
+    "Call the mall API as the mini-program does; return the JSON answer"
+    request = urllib.request.Request(
+        f'{server.url}/{server.name}/omni/mp/v1{path}',
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={'Content-Type': 'application/json'})
+    if token:
+        request.add_header('Authorization', f'Bearer {token}')
+    if key:
+        request.add_header('Idempotency-Key', key)
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.load(response)
+
+
 class RPC:
     "A JSON-RPC client speaking to trytond as sao does"
 

@@ -16,7 +16,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from demo_site import ARTIFACTS, ROOT, RPC
+from demo_site import ARTIFACTS, ROOT, RPC, mall_api
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -324,20 +324,6 @@ from web_stories import (  # noqa: E402, F401
     test_story_4_stock_override,
     test_story_5_insights,
 )
-
-
-def mall_api(server, path, body=None, token=None, key=None):
-    "Call the mall API as the mini-program does; return the JSON answer"
-    request = urllib.request.Request(
-        f'{server.url}/{server.name}/omni/mp/v1{path}',
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={'Content-Type': 'application/json'})
-    if token:
-        request.add_header('Authorization', f'Bearer {token}')
-    if key:
-        request.add_header('Idempotency-Key', key)
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.load(response)
 
 
 def test_demo_mall(server):

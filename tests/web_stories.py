@@ -10,14 +10,12 @@ run after its own tests, which expect the demo as `make run` leaves it.
 Screenshots are kept in var/test-artifacts/stories/."""
 import contextlib
 import importlib.util
-import json
 import re
 import secrets
 import time
-import urllib.request
 from decimal import Decimal
 
-from demo_site import ARTIFACTS, ROOT, RPC, WEB_ROOT
+from demo_site import ARTIFACTS, ROOT, RPC, WEB_ROOT, mall_api
 from selenium.common.exceptions import (
     ElementClickInterceptedException,
     ElementNotInteractableException,
@@ -350,19 +348,9 @@ def member_code(server, rpc, context, openid=tea_house.LOYAL_OPENID):
     code = secrets.token_hex(8)
     wechat.add_login(code, openid)
 
-    def api(path, body=None, token=None):
-        request = urllib.request.Request(
-            f'{server.url}/{server.name}/omni/mp/v1{path}',
-            data=json.dumps(body).encode() if body is not None else None,
-            headers={'Content-Type': 'application/json'})
-        if token:
-            request.add_header('Authorization', f'Bearer {token}')
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return json.load(response)
-
-    session = api('/login', {'shop': shop, 'code': code})
+    session = mall_api(server, '/login', {'shop': shop, 'code': code})
     assert session['member'], f"the WeChat of {openid} is not bound"
-    return api('/me/code', token=session['token'])['code']
+    return mall_api(server, '/me/code', token=session['token'])['code']
 
 
 def new_pos_sale(client):
