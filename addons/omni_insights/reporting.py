@@ -54,11 +54,6 @@ ROW_KEY = 1000003
 POS_SALE_STATES = ['done', 'posted']
 
 
-def ratio(numerator, denominator):
-    if numerator is not None and denominator:
-        return float(numerator) / float(denominator)
-
-
 def in_values(column, values):
     "Return the condition of the column in the values, None included"
     known = [v for v in values if v is not None]
@@ -92,11 +87,11 @@ def period():
         datetime.timedelta(days=1))
 
 
-def currency_digits():
-    "Return the digits of the currency of the context's company"
+def context_currency():
+    "Return the currency of the context's company, or None"
     Company = Pool().get('company.company')
     company = Transaction().context.get('company')
-    return Company(company).currency.digits if company else 2
+    return Company(company).currency if company else None
 
 
 def day_start(date):
@@ -134,11 +129,9 @@ class CompanyCurrencyMixin:
     def get_currency(cls, records, name):
         """Return the currency of the company of each row; a report's rows
         are of the context's company, so they are not read"""
-        Company = Pool().get('company.company')
-        company = Transaction().context.get('company')
-        if company and cls._is_table_query():
-            return dict.fromkeys(
-                map(int, records), Company(company).currency.id)
+        currency = context_currency()
+        if currency and cls._is_table_query():
+            return dict.fromkeys(map(int, records), currency.id)
         return {r.id: r.company.currency.id for r in records}
 
 
@@ -946,12 +939,13 @@ class MemberSegment(
             window=everything)
         single_members = Sum(Case((single, query.members), else_=0),
             window=everything)
+        currency = context_currency()
         return query.select(
             *(Column(query, n) for n in ['id', 'company', 'segment',
                     'members', 'spend', 'orders', 'active_months',
                     'retained']),
             Round(cls.average_spend.sql_cast(query.spend / query.members),
-                currency_digits()).as_('average_spend'),
+                currency.digits if currency else 2).as_('average_spend'),
             sql_ratio(cls.average_orders, query.orders, query.members).as_(
                 'average_orders'),
             sql_ratio(cls.frequency, query.active_months,

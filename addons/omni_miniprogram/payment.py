@@ -305,8 +305,8 @@ class Refund(metaclass=PoolMeta):
                     ]))
 
     @classmethod
-    def wechat_succeeded(cls, shop, resource):
-        "Complete the refund of the REFUND.SUCCESS notification once"
+    def _notified(cls, shop, resource):
+        "Return the refund of the shop's notification resource, locked"
         refunds = cls.search([
                 ('out_refund_no', '=', resource.get('out_refund_no')),
                 ('mp_payment.shop', '=', shop.id),
@@ -317,7 +317,12 @@ class Refund(metaclass=PoolMeta):
                     order=resource.get('out_refund_no')), 'unknown_order')
         refund, = refunds
         cls.lock([refund])
-        refund = cls(refund.id)
+        return cls(refund.id)
+
+    @classmethod
+    def wechat_succeeded(cls, shop, resource):
+        "Complete the refund of the REFUND.SUCCESS notification once"
+        refund = cls._notified(shop, resource)
         amount = (resource.get('amount') or {}).get('refund')
         if (amount != to_fen(refund.amount)
                 or resource.get('refund_status') != 'SUCCESS'):
@@ -335,17 +340,7 @@ class Refund(metaclass=PoolMeta):
         """Record the refund of the REFUND.ABNORMAL or REFUND.CLOSED
         notification as failed once, with WeChat Pay's status and what the
         back office has to do"""
-        refunds = cls.search([
-                ('out_refund_no', '=', resource.get('out_refund_no')),
-                ('mp_payment.shop', '=', shop.id),
-                ])
-        if not refunds:
-            raise NotificationError(gettext(
-                    'omni_miniprogram.msg_notification_unknown_order',
-                    order=resource.get('out_refund_no')), 'unknown_order')
-        refund, = refunds
-        cls.lock([refund])
-        refund = cls(refund.id)
+        refund = cls._notified(shop, resource)
         status = resource.get('refund_status')
         amount = (resource.get('amount') or {}).get('refund')
         if (amount != to_fen(refund.amount)
