@@ -44,7 +44,9 @@ class SecurityTestCase(OrderTestMixin, RouteTestCase):
 
     def setUp(self):
         super().setUp()
-        self.shop_values = self.write_shop({})
+        # Windows of a day: a test's requests never span two windows
+        self.shop_values = self.write_shop({
+                'mp_rate_window': datetime.timedelta(days=1)})
 
     def tearDown(self):
         self.write_shop(self.shop_values)
@@ -263,7 +265,7 @@ class SecurityTestCase(OrderTestMixin, RouteTestCase):
 
     def test_burst(self):
         """A burst of sign-ins and coupon claims past the limit of 10 a
-        minute: the rest get 429 with Retry-After and issue nothing"""
+        window: the rest get 429 with Retry-After and issue nothing"""
         def numbers(pool):
             Number = pool.get('sale.promotion.coupon.number')
             with Transaction().set_context(active_test=False):
@@ -287,7 +289,7 @@ class SecurityTestCase(OrderTestMixin, RouteTestCase):
 
     def test_failed_requests_count(self):
         """Orders that fail still count: after 10 refused orders in a
-        minute a good one is over the rate; the counters are in the
+        window a good one is over the rate; the counters are in the
         database"""
         before = self.counts()
         for _ in range(10):
