@@ -91,12 +91,21 @@ def lines_data(sale):
             } for line in goods_lines(sale) if line.quantity]
 
 
+def summary_data(pool, sale):
+    "The lines and totals of the order, from its cart until it is built"
+    if sale.mp_build:
+        return sale.mp_cart['summary']
+    return {
+        'lines': lines_data(sale),
+        'totals': totals(pool, sale),
+        }
+
+
 def quote_data(pool, sale):
     return {
         'fulfilment': 'pickup' if sale.pickup_store else 'delivery',
         'store': store_data(sale.pickup_store or sale.warehouse),
-        'lines': lines_data(sale),
-        'totals': totals(pool, sale),
+        **summary_data(pool, sale),
         }
 
 
@@ -194,8 +203,9 @@ def checkout(request, key=None):
             # Where the hold would take the goods from
             sale.warehouse = warehouse
             return sale
-        return Sale.mall_build(
-            sale, address=(delivery_address(pool, member, address)
+        return Sale.mall_take(
+            sale, summary_data(pool, sale),
+            address=(delivery_address(pool, member, address)
                 if not store else None),
             latitude=address.get('latitude'),
             longitude=address.get('longitude'), key=key,
@@ -280,7 +290,7 @@ def start_payment(request, sale):
     pool = request.pool
     Payment = pool.get('web.shop.mp_payment')
     Sale = pool.get('sale.sale')
-    if sale.total_amount <= 0:
+    if sale.mall_total <= 0:
         Sale.mall_paid([sale], None)
         return None
     try:
