@@ -186,6 +186,8 @@ def checkout(request, key=None):
         store = shop_store(shop, body['store'])
     elif not address:
         raise ApiError(400, 'address_required')
+    # A sold-out product is refused first: the cheapest answer of a burst
+    warehouse = check_stock(request, quantities, store)
     coupon = (member_coupon(pool, member, body['coupon'])
         if body.get('coupon') else None)
     try:
@@ -194,7 +196,6 @@ def checkout(request, key=None):
         Sale.mall_check_limits(shop, member, quantities, lock=bool(key))
     except LimitError as error:
         raise limit_error(error) from None
-    warehouse = check_stock(request, quantities, store)
     try:
         sale = Sale.mall_price(
             shop, member, list(quantities.items()), pickup_store=store,

@@ -287,6 +287,14 @@ class Sale(metaclass=PoolMeta):
                     [r for r in held if r.origin == sale
                         and r.product == line.product],
                     {'origin': str(line)})
+        # Unpaid past the deadline with its hold gone: built to be cancelled
+        now = datetime.datetime.now()
+        lapsed = [s for s in cls.browse(sales)
+            if not s.pickup_paid_at and s.mp_pay_deadline
+            and s.mp_pay_deadline < now
+            and not any(r.origin == s for r in held)]
+        cls.cancel(lapsed)
+        sales = [s for s in sales if s not in lapsed]
         with Transaction().set_context(_mall_priced=True):
             cls.quote(sales)
         for sale in cls.browse(sales):
@@ -298,7 +306,7 @@ class Sale(metaclass=PoolMeta):
             Reservation.write(
                 cls.pickup_reservations([sale]),
                 {'expires_at': sale.mp_pay_deadline})
-        cls.write(sales, {'mp_build': None, 'mp_build_error': None})
+        cls.write(sales + lapsed, {'mp_build': None, 'mp_build_error': None})
 
     @classmethod
     def mall_build_queued(cls, sales):

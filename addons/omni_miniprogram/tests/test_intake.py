@@ -5,6 +5,7 @@ and answers; the worker builds its sale. The member sees one order, with
 one id, before and after; payment, cancel and a failed build work whether
 or not the sale is built yet."""
 import contextlib
+import datetime
 from unittest.mock import patch
 
 from trytond import config
@@ -175,3 +176,28 @@ class IntakeTestCase(OrderTestMixin, RouteTestCase):
             ('quotation', None, None))
         self.assertEqual(str(built['total']), order['totals']['total'])
         self.request('POST', '/orders/%s/cancel' % order['id'], self.token)
+
+    def test_lapsed_before_built(self):
+        """The worker was down past the payment deadline and the hold
+        lapsed: the queue builds the order cancelled, its box stays free"""
+        before = self.figures(1)
+        order = self.take()['order']
+
+        def lapse(pool):
+            Reservation = pool.get('stock.reservation')
+            past = datetime.datetime.now() - datetime.timedelta(minutes=1)
+            Sale = pool.get('sale.sale')
+            Sale.write([Sale(order['id'])], {'mp_pay_deadline': past})
+            Reservation.write(Reservation.search([
+                        ('origin', '=', 'sale.sale,%s' % order['id'])]),
+                {'expires_at': past})
+            Reservation.release_expired()
+        self.run_cron(lapse)
+        self.assertEqual(self.figures(1), before)
+        self.assertEqual(self.work(), 1)
+        cancelled = self.sale(order['id'])
+        self.assertEqual((cancelled['state'], cancelled['build']),
+            ('cancelled', None))
+        self.assertEqual(cancelled['lines'], 1)
+        self.assertEqual(self.get(order['id'])['status'], 'cancelled')
+        self.assertEqual(self.figures(1), before)
