@@ -6,8 +6,8 @@ demo that `make run` serves: the mini-program's jest tests replay them
 (miniprogram/test/fixtures/recorded/, one JSON file per answer).
 
 The member is 刘洋, a store member no other test plays: he logs in with
-WeChat, binds his phone, signs in, claims the 满100减20 coupon and orders 4
-大益 7542 for pickup at 西湖店 with it, which makes him 银卡 once paid.
+WeChat, binds his phone, signs in, claims the 满100减20 coupon, orders 4
+大益 7542 for pickup at 西湖店 with it and his points, pays and cancels.
 
 Each file holds the operation as the OpenAPI document names it, the
 request (method, path with its query, JSON body), the status and the JSON
@@ -249,6 +249,10 @@ def visit(mall, shop, store, product):
         f'/catalog/products/{product}', query=catalog)
     mall.record('order_cancel_refunding', 'POST /orders/{order}/cancel',
         'POST', f'/orders/{order}/cancel')
+    # WeChat Pay refunds him, as it would have later
+    for number, refund in list(wechat.refunds.items()):
+        if refund['status'] == 'PROCESSING':
+            wechat.refund_succeeded(number)
 
 
 def shape(value):
