@@ -6,6 +6,8 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from sql import Literal
+from trytond import backend
+from trytond.model.modelsql import SQLConstraintError
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
@@ -132,6 +134,16 @@ def product_image(shop, product, image_id):
         if image.id == image_id:
             return image
     raise ApiError(404, 'image_not_found', product=product.id, image=image_id)
+
+
+def image_data(image, size):
+    """Return the JPEG of the image fitting a square of size pixels, cached
+    by product_image; when another request caches the same size at the
+    same moment, this one is resized without caching it"""
+    try:
+        return image.get(size)
+    except (SQLConstraintError, backend.DatabaseIntegrityError):
+        return image._resize((image._round_size(size),) * 2)
 
 
 def product_summary(shop, product, stores, member=None):

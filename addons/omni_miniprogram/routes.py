@@ -300,7 +300,8 @@ def product_image(request):
     product = catalog.published_product(shop, request.path['product'])
     image = catalog.product_image(shop, product, request.path['image'])
     response = Response(
-        image.get(request.query.get('s', catalog.IMAGE_SIZE)),
+        catalog.image_data(
+            image, request.query.get('s', catalog.IMAGE_SIZE)),
         mimetype='image/jpeg')
     response.cache_control.public = True
     response.cache_control.max_age = IMAGE_MAX_AGE

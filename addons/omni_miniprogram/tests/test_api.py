@@ -3,9 +3,11 @@
 """The mall API's plumbing, driven over HTTP as the mini-program calls it."""
 import io
 import json
+from unittest.mock import patch
 
 from PIL import Image
 from trytond import config
+from trytond.model.modelsql import SQLConstraintError
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, RouteTestCase
 from trytond.transaction import Transaction
@@ -315,6 +317,24 @@ class ApiTestCase(MallTestMixin, RouteTestCase):
                 data = check_response(response,
                     '/catalog/products/{product}/images/{image}', 'get')
                 self.assertEqual(data['code'], code)
+
+    def test_product_image_cached_meanwhile(self):
+        "An image another request is caching at that size still shows"
+        response = self.request('GET', '/catalog/products/%s?shop=%s' % (
+                self.tea_id, self.shop_id))
+        image, = json.loads(response.get_data())['images']
+        url = image['url'].replace('s=750', 's=300')
+        with Transaction().start(DB_NAME, 0):
+            Cache = Pool().get('product.image.cache')
+        with patch.object(Cache, 'save', side_effect=SQLConstraintError(
+                    "The size of cached image must be unique.")) as save:
+            response = self.request('GET', url)
+        save.assert_called_once()
+        self.assertEqual(response.status_code, 200)
+        picture = Image.open(io.BytesIO(response.get_data()))
+        self.assertEqual(picture.size, (300, 240))
+        with Transaction().start(DB_NAME, 0):
+            self.assertEqual(Cache.search([('width', '=', 300)]), [])
 
     def test_catalog_refused(self):
         "Unpublished products, unknown shops and bad parameters get a 4xx"
