@@ -16,8 +16,10 @@ Usage: bench/flash_sale.py postgresql://user@host:port/ [--threads 32]
     [--workers 2] [--worker-class gthread] [--worker-threads 4]
 """
 import argparse
+import contextlib
 import os
 import secrets
+import signal
 import socket
 import statistics
 import subprocess
@@ -263,14 +265,17 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def start_gunicorn(uri, args, fake):
-    "Serve trytond with gunicorn; return the process and its URL"
+@contextlib.contextmanager
+def serve(uri, args, fake):
+    """Serve trytond as production does: gunicorn, whose requests queue
+    their tasks, and one trytond-worker that runs them; yield the URL"""
     import requests
     port = free_port()
     env = dict(os.environ,
         TRYTOND_DATABASE_URI=uri,
         TRYTOND_DATABASE_NAMES=args.database,
         TRYTOND_DATABASE__MAXCONN=str(2 * args.worker_threads + 8),
+        TRYTOND_QUEUE__WORKER='True',
         TRYTOND_OMNI__WECHAT_API_URL=fake.url,
         TRYTOND_OMNI__WECHATPAY_API_URL=fake.url)
     command = [str(BIN / 'gunicorn'), '--bind', '127.0.0.1:%s' % port,
@@ -279,20 +284,67 @@ def start_gunicorn(uri, args, fake):
         '--log-level', 'warning']
     if args.worker_class == 'gthread':
         command += ['--threads', str(args.worker_threads)]
-    process = subprocess.Popen(command + ['trytond.application:app'], env=env)
+    # Each in a process group of its own: the worker's pool process goes
+    # with it
+    processes = [
+        subprocess.Popen(command + ['trytond.application:app'], env=env,
+            start_new_session=True),
+        subprocess.Popen([str(BIN / 'trytond-worker'), '-d', args.database,
+                '-n', '1'], env=env, start_new_session=True),
+        ]
     url = 'http://127.0.0.1:%s' % port
     health = '%s/%s/omni/v1/health' % (url, args.database)
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if requests.get(health, timeout=60).status_code == 200:
-                return process, url
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    process.terminate()
-    process.wait(30)
-    raise RuntimeError("gunicorn did not answer")
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            if time.monotonic() > deadline or any(
+                    p.poll() is not None for p in processes):
+                raise RuntimeError("trytond did not serve")
+            try:
+                if requests.get(health, timeout=60).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.5)
+        yield url
+    finally:
+        for process in processes:
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def wait_built(shop_id, timeout=120):
+    """Wait until the queue built every order of the shop; return the
+    seconds from each order's intake to its quoted sale"""
+    from trytond.pool import Pool
+    from trytond.tests.test_tryton import DB_NAME
+    from trytond.transaction import Transaction
+    deadline = time.monotonic() + timeout
+    while True:
+        with Transaction().start(DB_NAME, 0, readonly=True):
+            pool = Pool()
+            Queue = pool.get('ir.queue')
+            Sale = pool.get('sale.sale')
+            sales = Sale.search([('web_shop', '=', shop_id)])
+            waiting = [s for s in sales if s.mp_build]
+            if not waiting:
+                built = {}
+                for task in Queue.search([
+                            ('finished_at', '!=', None),
+                            ('data.method', '=', 'mall_build_queued'),
+                            ]):
+                    sale_id, = task.data['instances']
+                    built[sale_id] = task.finished_at
+                return [(built[s.id] - s.create_date).total_seconds()
+                    for s in sales if s.id in built]
+        if time.monotonic() > deadline:
+            raise RuntimeError("%s orders not built" % len(waiting))
+        time.sleep(0.2)
 
 
 def http_path(uri, args, context, fake, setup):
@@ -304,8 +356,6 @@ def http_path(uri, args, context, fake, setup):
     from trytond.transaction import Transaction
 
     shop_id, product, store, tokens = setup
-    process, url = start_gunicorn(uri, args, fake)
-    orders = '%s/%s/omni/mp/v1/orders' % (url, args.database)
     cart = {
         'items': [{'product': product, 'quantity': 1}],
         'fulfilment': 'pickup', 'store': store}
@@ -316,7 +366,9 @@ def http_path(uri, args, context, fake, setup):
         if not hasattr(local, 'session'):
             local.session = requests.Session()
             local.session.headers['Authorization'] = 'Bearer ' + next_token()
-        response = local.session.post(orders, json=cart, timeout=600,
+        response = local.session.post(
+            '%s/%s/omni/mp/v1/orders' % (url, args.database),
+            json=cart, timeout=600,
             headers={'Idempotency-Key': secrets.token_hex(8)})
         if response.status_code == 201:
             return True
@@ -329,12 +381,10 @@ def http_path(uri, args, context, fake, setup):
     workers = '%s %s' % (args.workers, args.worker_class)
     if args.worker_class == 'gthread':
         workers += ' x %s threads' % args.worker_threads
-    run = Run("HTTP POST /orders (gunicorn %s)" % workers)
-    try:
+    run = Run("HTTP POST /orders (gunicorn %s, 1 trytond-worker)" % workers)
+    with serve(uri, args, fake) as url:
         run.load_until_sold_out(order, args.threads)
-    finally:
-        process.terminate()
-        process.wait(30)
+        lags = wait_built(shop_id)
     with Transaction().start(DB_NAME, 0, context=context):
         pool = Pool()
         Availability = pool.get('stock.availability')
@@ -343,7 +393,10 @@ def http_path(uri, args, context, fake, setup):
         drifts = Availability.reconcile()
         sales = Sale.search_count([('web_shop', '=', shop_id)])
     run.report(args.units, int(reserved))
-    print(f"    {sales} orders, reconcile: {len(drifts)} drifts")
+    p50, p95 = percentiles(lags)
+    print(f"    {sales} orders, reconcile: {len(drifts)} drifts; "
+        f"intake to quoted sale: p50 {p50:.2f} s, p95 {p95:.2f} s, "
+        f"last {max(lags, default=0):.2f} s")
     return run
 
 

@@ -2,9 +2,10 @@
 # this repository contains the full copyright notices and license terms.
 """A live-stream burst on PostgreSQL: 500 members ask for 10 boxes within
 2 s over HTTP, served as production serves the mall (gunicorn, 2 gthread
-workers × 4 threads). Exactly 10 orders, 490 clean out-of-stock answers,
-no error, every order a quoted sale holding its box, and the counters agree
-with the documents."""
+workers × 4 threads, and a trytond-worker that builds the orders the
+requests take). Exactly 10 orders, 490 clean out-of-stock answers, no
+error, every order built into a quoted sale holding its box, and the
+counters agree with the documents."""
 import argparse
 import importlib.util
 import os
@@ -59,12 +60,11 @@ def test_burst():
         with FakeWeChat() as fake:
             shop, product, store, tokens = bench.http_setup(
                 args, context, fake)
-            process, url = bench.start_gunicorn(uri, args, fake)
-            try:
+            with bench.serve(uri, args, fake) as url:
                 responses = burst(url, product, store, tokens)
-            finally:
-                process.terminate()
-                process.wait(30)
+                lags = bench.wait_built(shop)
+        print("intake to quoted sale: %s" % ', '.join(
+                '%.2f s' % s for s in sorted(lags)))
         check(responses, context, shop, product, store)
     finally:
         drop_db()
@@ -95,7 +95,9 @@ def burst(url, product, store, tokens):
     latencies = defaultdict(list)
     with ThreadPoolExecutor(len(tokens)) as executor:
         responses = list(executor.map(buy, tokens))
-    assert max(arrivals) < ARRIVAL + 0.5, max(arrivals)
+    # The client's own threads, on the server's cores, may start late
+    assert max(arrivals) < ARRIVAL + 1.5, max(arrivals)
+    print(f"{len(arrivals)} buyers sent within {max(arrivals):.2f} s")
     for status, times in sorted(latencies.items()):
         times.sort()
         p50, p95 = times[len(times) // 2], times[int(len(times) * .95) - 1]

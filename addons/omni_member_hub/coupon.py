@@ -447,9 +447,16 @@ class Sale(metaclass=PoolMeta):
 
     @classmethod
     def redeem_coupons(cls, sales):
+        "Redeem the coupons of the sales that they did not redeem yet"
         Redemption = Pool().get('sale.promotion.coupon.redemption')
+        redeemed = {(r.number, r.origin) for r in Redemption.search([
+                    ('origin', 'in', [str(s) for s in sales]),
+                    ('state', '=', 'done'),
+                    ])}
         for sale in sales:
             for number in sale.coupons:
+                if (number, sale) in redeemed:
+                    continue
                 Redemption.redeem(
                     number, sale.party, 'mall', sale.warehouse, sale,
                     sale.coupon_base_amount)

@@ -21,6 +21,7 @@ from trytond.model.modelsql import SQLConstraintError
 from trytond.pool import Pool
 from trytond.protocols.wrappers import Response
 from trytond.transaction import Transaction, TransactionError
+from trytond.worker import run_task
 from trytond.wsgi import app
 
 logger = logging.getLogger(__name__)
@@ -361,6 +362,8 @@ def dispatch(request, database_name, func, operation, path_args, auth,
                 database_name, 0, readonly=readonly,
                 context={'language': 'zh_CN', 'company': None},
                 **extras) as transaction:
+            # Only the tasks of the attempt that commits run
+            transaction.tasks.clear()
             try:
                 api_request = ApiRequest(
                     request, pool, operation, path_args)
@@ -396,9 +399,13 @@ def dispatch(request, database_name, func, operation, path_args, auth,
                 return error_response(error)
             if dry_run:
                 transaction.rollback()
+                transaction.tasks.clear()
             else:
                 transaction.commit()
         break
+    # The tasks the operation queued, when no worker runs them
+    while transaction.tasks:
+        run_task(pool, transaction.tasks.pop())
     if isinstance(result, Response):
         return result
     status = HTTPStatus.OK

@@ -91,12 +91,21 @@ def lines_data(sale):
             } for line in goods_lines(sale) if line.quantity]
 
 
+def summary_data(pool, sale):
+    "The lines and totals of the order, from its cart until it is built"
+    if sale.mp_build:
+        return sale.mp_cart['summary']
+    return {
+        'lines': lines_data(sale),
+        'totals': totals(pool, sale),
+        }
+
+
 def quote_data(pool, sale):
     return {
         'fulfilment': 'pickup' if sale.pickup_store else 'delivery',
         'store': store_data(sale.pickup_store or sale.warehouse),
-        'lines': lines_data(sale),
-        'totals': totals(pool, sale),
+        **summary_data(pool, sale),
         }
 
 
@@ -177,6 +186,8 @@ def checkout(request, key=None):
         store = shop_store(shop, body['store'])
     elif not address:
         raise ApiError(400, 'address_required')
+    # A sold-out product is refused first: the cheapest answer of a burst
+    warehouse = check_stock(request, quantities, store)
     coupon = (member_coupon(pool, member, body['coupon'])
         if body.get('coupon') else None)
     try:
@@ -185,7 +196,6 @@ def checkout(request, key=None):
         Sale.mall_check_limits(shop, member, quantities, lock=bool(key))
     except LimitError as error:
         raise limit_error(error) from None
-    warehouse = check_stock(request, quantities, store)
     try:
         sale = Sale.mall_price(
             shop, member, list(quantities.items()), pickup_store=store,
@@ -194,8 +204,9 @@ def checkout(request, key=None):
             # Where the hold would take the goods from
             sale.warehouse = warehouse
             return sale
-        return Sale.mall_build(
-            sale, address=(delivery_address(pool, member, address)
+        return Sale.mall_take(
+            sale, summary_data(pool, sale),
+            address=(delivery_address(pool, member, address)
                 if not store else None),
             latitude=address.get('latitude'),
             longitude=address.get('longitude'), key=key,
@@ -280,7 +291,7 @@ def start_payment(request, sale):
     pool = request.pool
     Payment = pool.get('web.shop.mp_payment')
     Sale = pool.get('sale.sale')
-    if sale.total_amount <= 0:
+    if sale.mall_total <= 0:
         Sale.mall_paid([sale], None)
         return None
     try:

@@ -18,4 +18,6 @@ class Cron(metaclass=PoolMeta):
                     "Query WeChat Pay for Unnotified Payments"),
                 ('sale.pickup.refund|send_pending',
                     "Send Pending Refunds to WeChat Pay"),
+                ('sale.sale|mall_build_lost',
+                    "Build the Mall Orders Not Built Yet"),
                 ])

@@ -115,13 +115,13 @@ class Payment(Workflow, ModelSQL, ModelView):
             deadline = datetime.datetime.now() + shop.payment_time
         payments = [p for p in sale.mp_payments
             if p.state == 'pending' and p.prepay_id and p.openid == openid
-            and p.amount == sale.total_amount
+            and p.amount == sale.mall_total
             and p.expires_at > datetime.datetime.now()]
         if payments:
             payment = payments[0]
         else:
             payment = cls(
-                shop=shop, sale=sale, amount=sale.total_amount,
+                shop=shop, sale=sale, amount=sale.mall_total,
                 openid=openid, expires_at=deadline,
                 out_trade_no='MP' + secrets.token_hex(12).upper())
             parameters = wechat.jsapi_prepay(
@@ -196,7 +196,8 @@ class Payment(Workflow, ModelSQL, ModelView):
             elif (transaction.get('trade_state') in UNPAID_STATES
                     and payment.expires_at < now):
                 cls.close([payment])
-                sale = payment.sale
+                Sale.mall_build([payment.sale])
+                sale = Sale(payment.sale.id)
                 if (sale.state in {'draft', 'quotation'}
                         and not sale.pickup_paid_at):
                     Sale.cancel([sale])

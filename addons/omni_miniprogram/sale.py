@@ -1,22 +1,29 @@
 # This file is part of Omni Retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
-"""Mall orders: a cart becomes a quoted sale whose stock is held until the
-payment deadline; WeChat Pay's confirmation makes it paid, or refunded when
-its stock is gone."""
+"""Mall orders: the mall takes a priced cart as a sale with its stock held
+until the payment deadline and its lines kept in its cart; a queue task
+builds the lines and quotes it. WeChat Pay's confirmation makes it paid, or
+refunded when its stock is gone."""
 import contextvars
 import datetime
+import logging
 import math
 from decimal import Decimal
 
 from sql import Null
+from trytond import backend
 from trytond.i18n import gettext
-from trytond.model import Index, Unique, fields
+from trytond.model import Index, ModelView, Unique, fields
 from trytond.pool import Pool, PoolMeta
-from trytond.transaction import Transaction
+from trytond.pyson import Eval
+from trytond.transaction import Transaction, TransactionError
 
 from trytond.modules.omni_inventory_bridge.exceptions import ReservationError
+from trytond.modules.omni_inventory_bridge.reservation import OPEN_STATES
 
 from .exceptions import CheckoutError, LimitError
+
+logger = logging.getLogger(__name__)
 
 
 def with_defaults(record):
@@ -67,6 +74,19 @@ class Sale(metaclass=PoolMeta):
     mp_flagged = fields.Boolean(
         "Flagged", readonly=True,
         help="Paid after its stock was gone: refunded automatically.")
+    mp_cart = fields.Dict(
+        None, "Cart", readonly=True,
+        help="The order as the mall took it: its priced lines and totals.")
+    mp_build = fields.Selection([
+            (None, ""),
+            ('waiting', "Waiting"),
+            ('failed', "Failed"),
+            ], "Build", readonly=True,
+        help="The mall took the order; its lines are built from its cart "
+        "behind it, and a build that failed is tried again.")
+    mp_build_error = fields.Text(
+        "Build Error", readonly=True,
+        states={'invisible': ~Eval('mp_build_error')})
 
     @classmethod
     def __setup__(cls):
@@ -77,18 +97,35 @@ class Sale(metaclass=PoolMeta):
                 Unique(t, t.party, t.mp_checkout_key),
                 'omni_miniprogram.msg_sale_checkout_key_unique'),
             ]
-        cls._sql_indexes.add(
-            Index(t, (t.mp_checkout_key, Index.Equality()),
-                where=t.mp_checkout_key != Null))
+        cls._sql_indexes.update({
+                Index(t, (t.mp_checkout_key, Index.Equality()),
+                    where=t.mp_checkout_key != Null),
+                Index(t, (t.mp_build, Index.Equality()),
+                    where=t.mp_build != Null),
+                })
+        cls._buttons.update({
+                'mall_build_again': {
+                    'invisible': Eval('mp_build') != 'failed',
+                    'depends': ['mp_build'],
+                    },
+                })
 
     @classmethod
     def copy(cls, sales, default=None):
         default = default.copy() if default else {}
         for name in [
                 'mp_checkout_key', 'mp_pay_deadline', 'mp_payments',
-                'mp_points', 'mp_flagged']:
+                'mp_points', 'mp_flagged', 'mp_cart', 'mp_build',
+                'mp_build_error']:
             default.setdefault(name)
         return super().copy(sales, default=default)
+
+    @property
+    def mall_total(self):
+        "The amount the member pays, taken from the cart until it is built"
+        if self.mp_build:
+            return self.mp_cart['total']
+        return self.total_amount
 
     @property
     def mall_delivery(self):
@@ -172,18 +209,27 @@ class Sale(metaclass=PoolMeta):
         self.on_change_lines()
 
     @classmethod
-    def mall_build(cls, sale, address=None, latitude=None, longitude=None,
-            key=None, deadline=None):
-        """Save and quote the order that mall_price priced, at exactly its
-        prices: hold its stock until the deadline, spend its points and
-        redeem its coupon"""
+    def mall_take(cls, sale, summary, address=None, latitude=None,
+            longitude=None, key=None, deadline=None):
+        """Take the order that mall_price priced, in a few statements: hold
+        its stock until the deadline, spend its points and coupon, and save
+        it numbered with its priced lines and the summary the member sees in
+        its cart; the queue builds it (mall_build)"""
         pool = Pool()
         Address = pool.get('party.address')
         Entry = pool.get('member.points.entry')
+        Redemption = pool.get('sale.promotion.coupon.redemption')
         Reservation = pool.get('stock.reservation')
         member = sale.party
-        # First: a buyer who comes too late costs a statement, not a sale
+        # First: a buyer who comes too late costs a statement, not an order
         held = cls._mall_hold(sale, latitude, longitude, deadline)
+        sale.mp_cart = {
+            'lines': [cls._mall_line_values(line) for line in sale.lines],
+            'summary': summary,
+            'total': sale.total_amount,
+            }
+        sale.lines = []
+        sale.mp_build = 'waiting'
         sale.mp_checkout_key = key
         sale.mp_pay_deadline = deadline
         if not sale.pickup_store:
@@ -194,18 +240,114 @@ class Sale(metaclass=PoolMeta):
         if not sale.shipment_address:
             sale.shipment_address = sale.invoice_address
         sale.save()
-        for line in sale.lines:
-            reservations = [r for r in held if r.product == line.product]
-            if reservations:
-                Reservation.write(reservations, {'origin': str(line)})
+        cls.set_number([sale])
+        Reservation.write(held, {'origin': str(sale)})
         if sale.mp_points:
             Entry.redeem(member, sale.mp_points, sale.member_channel,
                 store=sale.warehouse, origin=sale)
-        with Transaction().set_context(_mall_priced=True):
-            cls.quote([sale])
-        Reservation.write(
-            cls.pickup_reservations([sale]), {'expires_at': deadline})
+        for number in sale.coupons:
+            Redemption.redeem(number, member, 'mall', sale.warehouse, sale)
+        cls.__queue__.mall_build_queued([sale])
         return cls(sale.id)
+
+    @staticmethod
+    def _mall_line_values(line):
+        "The values that create the priced line again"
+        sale, line.sale = line.sale, None
+        try:
+            values = line._save_values()
+        finally:
+            line.sale = sale
+        values.pop('sale', None)
+        return values
+
+    @classmethod
+    def mall_build(cls, sales):
+        """Build the lines of the mall's waiting orders from their cart and
+        quote them at exactly its prices: their holds pass to the lines, the
+        points and coupon they spent stay theirs"""
+        pool = Pool()
+        Line = pool.get('sale.line')
+        Reservation = pool.get('stock.reservation')
+        if not any(s.mp_build for s in sales):
+            return
+        cls.lock(sales)
+        sales = [s for s in cls.browse(sales) if s.mp_build]
+        if not sales:
+            return
+        Line.create([dict(values, sale=sale.id)
+                for sale in sales for values in sale.mp_cart['lines']])
+        held = Reservation.search([
+                ('origin', 'in', [str(s) for s in sales]),
+                ('state', 'in', OPEN_STATES),
+                ])
+        for sale in cls.browse(sales):
+            for line in sale.line_lines:
+                Reservation.write(
+                    [r for r in held if r.origin == sale
+                        and r.product == line.product],
+                    {'origin': str(line)})
+        # Unpaid past the deadline with its hold gone: built to be cancelled
+        now = datetime.datetime.now()
+        lapsed = [s for s in cls.browse(sales)
+            if not s.pickup_paid_at and s.mp_pay_deadline
+            and s.mp_pay_deadline < now
+            and not any(r.origin == s for r in held)]
+        cls.cancel(lapsed)
+        sales = [s for s in sales if s not in lapsed]
+        with Transaction().set_context(_mall_priced=True):
+            cls.quote(sales)
+        for sale in cls.browse(sales):
+            if sale.total_amount != sale.mp_cart['total']:
+                raise CheckoutError(gettext(
+                        'omni_miniprogram.msg_order_build_mismatch',
+                        sale=sale.rec_name, total=sale.total_amount,
+                        taken=sale.mp_cart['total']), 'build_mismatch')
+            Reservation.write(
+                cls.pickup_reservations([sale]),
+                {'expires_at': sale.mp_pay_deadline})
+        cls.write(sales + lapsed, {'mp_build': None, 'mp_build_error': None})
+
+    @classmethod
+    def mall_build_queued(cls, sales):
+        """Build the orders as the queue does: an order that cannot be
+        built is flagged for the back office, with its error, and tried
+        again by the cron"""
+        ids = list(map(int, sales))
+        try:
+            cls.mall_build(cls.browse(ids))
+        except (TransactionError, backend.DatabaseOperationalError):
+            raise
+        except Exception as exception:
+            Transaction().rollback()
+            logger.exception("mall orders %s not built", ids)
+            cls.write(cls.browse(ids), {
+                    'mp_build': 'failed',
+                    'mp_build_error': (
+                        getattr(exception, 'message', None)
+                        or repr(exception)),
+                    })
+
+    @classmethod
+    @ModelView.button
+    def mall_build_again(cls, sales):
+        "Build the failed orders now"
+        cls.mall_build(sales)
+
+    @classmethod
+    def mall_build_lost(cls):
+        """Queue again the orders whose build failed or whose task was lost
+        with its worker"""
+        sales = cls.search([
+                ('mp_build', '!=', None),
+                ['OR',
+                    ('mp_build', '=', 'failed'),
+                    ('create_date', '<', datetime.datetime.now()
+                        - datetime.timedelta(minutes=2)),
+                    ],
+                ])
+        for sale in sales:
+            cls.__queue__.mall_build_queued([sale])
 
     @classmethod
     def _mall_hold(cls, sale, latitude, longitude, deadline):
@@ -321,9 +463,20 @@ class Sale(metaclass=PoolMeta):
                     ('sale.pickup_paid_at', '=', None),
                     ],
                 ])
-        bought = sum(line.quantity for line in lines)
+        taken = cls.search([
+                ('party', '=', member.id),
+                ('web_shop', '=', shop.id),
+                ('mp_build', '!=', None),
+                ('create_date', '>=', now - period),
+                ])
+        # The orders taken but not built yet count with their cart
+        bought = sum(line.quantity for line in lines) + sum(
+            values['quantity'] for sale in taken
+            for values in sale.mp_cart['lines']
+            if values.get('product') == product.id)
         if bought + quantity > per_member:
-            first = min(line.sale.create_date for line in lines)
+            first = min(s.create_date for s in [
+                    *(line.sale for line in lines), *taken])
             raise LimitError(gettext(
                     'omni_miniprogram.msg_purchase_limit',
                     product=product.name, limit=per_member, bought=bought),
@@ -363,6 +516,7 @@ class Sale(metaclass=PoolMeta):
         them and flag them for the back office"""
         pool = Pool()
         Refund = pool.get('sale.pickup.refund')
+        cls.mall_build(sales)
         cls.lock(sales)
         paid, lost = [], []
         for sale in cls.browse(sales):
@@ -405,6 +559,8 @@ class Sale(metaclass=PoolMeta):
         pool = Pool()
         Payment = pool.get('web.shop.mp_payment')
         Refund = pool.get('sale.pickup.refund')
+        cls.mall_build(sales)
+        sales = cls.browse(sales)
         for sale in sales:
             if not sale.mp_cancellable:
                 raise CheckoutError(gettext(
@@ -487,7 +643,10 @@ class Sale(metaclass=PoolMeta):
         "The domain of the orders the member sees in the mall"
         return [
             ('party', '=', member.id),
-            ('state', '!=', 'draft'),
+            ['OR',
+                ('state', '!=', 'draft'),
+                ('mp_build', '!=', None),
+                ],
             ['OR',
                 ('web_shop', '!=', None),
                 ('origin_store', '!=', None),

@@ -123,15 +123,6 @@ class CheckoutTestCase(OrderTestMixin, RouteTestCase):
             'GET', '/orders/%s' % order_id, token or self.token)
         return response, check_response(response, '/orders/{order}', 'get')
 
-    def figures(self, store=0):
-        "(on hand, reserved, available) of the tea at a store"
-        def read(pool):
-            Availability = pool.get('stock.availability')
-            return Availability.get(
-                [self.tea_id], [self.store_ids[store]])[
-                (self.tea_id, self.store_ids[store])]
-        return self.read(read)
-
     def delivery_cart(self, quantity=1, **values):
         return dict({
                 'items': [{'product': self.tea_id, 'quantity': quantity}],

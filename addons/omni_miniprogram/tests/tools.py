@@ -325,6 +325,15 @@ class OrderTestMixin(MallTestMixin):
         with Transaction().start(DB_NAME, 0):
             return func(Pool())
 
+    def figures(self, store=0):
+        "(on hand, reserved, available) of the tea at a store"
+        def read(pool):
+            Availability = pool.get('stock.availability')
+            return Availability.get(
+                [self.tea_id], [self.store_ids[store]])[
+                (self.tea_id, self.store_ids[store])]
+        return self.read(read)
+
     def run_cron(self, func):
         "Run func as the scheduler runs a cron and return its result"
         return run({'company': self.company_id}, lambda: func(Pool()))
