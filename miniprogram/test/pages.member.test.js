@@ -1,5 +1,6 @@
 const {page, text, tap, fire, flush} = require('./render')
 const fixtures = require('./fixtures')
+const openapi = require('./openapi').load()
 
 describe('member centre', () => {
   test('a member sees his tier, spend, points and the member code', async () => {
@@ -80,6 +81,18 @@ describe('points and coupons', () => {
     await tap(coupons, '#tab-used')
     expect(server.sent('GET', '/me/coupons')[1].query.status).toBe('used')
     expect(text(coupons)).toMatch(/于西湖店使用/)
+  })
+
+  test("a targeted campaign's coupon names the nearby store that has the goods", async () => {
+    // The recorded coupon as a targeted campaign gives it: with the store
+    const targeted = fixtures.load('my_coupons')
+    const {id, name} = fixtures.load('order_pickup_ready').body.store
+    targeted.body.items[0].store = {id, name}
+    expect(openapi.checkResponse(targeted.operation, targeted.status, targeted.body)).toBeNull()
+    server.queue(targeted)
+    const coupons = page('coupons')
+    await coupons.instance.onLoad({})
+    expect(text(coupons)).toContain('西湖店有货，可到店自提')
   })
 
   test('the coupon centre claims, and explains a refusal', async () => {
