@@ -13,7 +13,8 @@ Each file holds the operation as the OpenAPI document names it, the
 request (method, path with its query, JSON body), the status and the JSON
 body of the answer. What changes at every run is normalised:
 - session tokens, WeChat Pay's signature, nonce and prepay id, the member
-  code and the pickup code become fixed values of the same form;
+  code, the pickup code and the coupon number become fixed values of the
+  same form;
 - every date and date-time moves by whole days so that the recording's
   day is REFERENCE_DAY; the jest tests move them to the day they run.
 Ids, numbers, names and amounts are the server's own.
@@ -54,6 +55,7 @@ FIXED = {
     }
 MEMBER_CODE = '880000000000000017'
 PICKUP_CODE = '4821365790'
+COUPON_NUMBER = 'C0000000000A1'
 
 
 class Mall:
@@ -128,6 +130,8 @@ def normalise(value, days, key=None):
         return MEMBER_CODE
     if isinstance(value, str) and re.fullmatch(r'(OMNIPICKUP:)?\d{10}', value):
         return value[:-10] + PICKUP_CODE
+    if isinstance(value, str) and re.fullmatch(r'C[0-9A-F]{12}', value):
+        return COUPON_NUMBER
     return shift(value, days)
 
 

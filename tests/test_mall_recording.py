@@ -47,7 +47,7 @@ def test_normalise():
         'pickup': {'code': '1234567890', 'qr': 'OMNIPICKUP:1234567890',
             'deadline': '2026-12-09'},
         'payment': {'paySign': 'c2ln', 'timeStamp': '1796547335'},
-        'number': '4', 'price': '268.00',
+        'number': '4', 'price': '268.00', 'coupon': 'CAB5733981361',
         }
     assert normalise(answer, -339) == {
         'token': mall_recording.FIXED['token'],
@@ -59,4 +59,5 @@ def test_normalise():
         'payment': {'paySign': mall_recording.FIXED['paySign'],
             'timeStamp': '1767225600'},
         'number': '4', 'price': '268.00',
+        'coupon': mall_recording.COUPON_NUMBER,
         }
