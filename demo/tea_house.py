@@ -16,6 +16,12 @@ from decimal import Decimal
 from proteus import Model, Wizard
 from proteus import config as pconfig
 
+try:
+    from demo.pictures import pictures
+except ImportError:
+    # Run as a script
+    from pictures import pictures
+
 COMPANY = "王老板茶庄"
 TIMEZONE = 'Asia/Shanghai'
 CITY = "杭州"
@@ -447,6 +453,21 @@ def setup_products(config, account_category):
         template.save()
         products[code], = template.products
     return products
+
+
+def setup_images(config, products):
+    "Give each product without a picture its shots, drawn now"
+    Image = Model.get('product.image', config=config)
+    with_images = {i.template.id for i in Image.find([])}
+    categories = {code: category for code, _, category, *_ in PRODUCTS}
+    for code, product in products.items():
+        template = product.template
+        if template.id in with_images:
+            continue
+        for description, picture in pictures(
+                code, template.name, categories[code]):
+            Image(template=template, image=picture,
+                description=description).save()
 
 
 def setup_stock(config, warehouses, products):
@@ -916,6 +937,7 @@ def load(config, admin_password=None, wechat=None):
         for code, *values in WAREHOUSES}
     setup_points(config, company, warehouses, accounts)
     products = setup_products(config, account_category)
+    setup_images(config, products)
     supplier = setup_supplier(config, country, products)
     setup_supply(config, accounts, supplier, warehouses, products)
     setup_stock(config, warehouses, products)

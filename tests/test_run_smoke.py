@@ -6,6 +6,7 @@ phone dashboard would (screenshots in var/test-artifacts); every screen of
 every role (web_screens.py) runs here too, on the same server."""
 import base64
 import datetime
+import io
 import json
 import os
 import secrets
@@ -15,13 +16,22 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+import mall_recording
 import pytest
 from demo_site import ARTIFACTS, ROOT, RPC, mall_api
+from PIL import Image
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from web_screens import screens, test_every_screen  # noqa: F401
+
+from trytond.modules.omni_miniprogram.api import (
+    OPENAPI,
+    ApiError,
+    resolve,
+    validate,
+)
 
 OMNI_MODULES = [
     'omni_insights', 'omni_inventory_bridge', 'omni_member_hub',
@@ -315,6 +325,59 @@ def test_dashboard_access(server, demo):
     assert {s['id'] for s in figures['stores']} == set(warehouses.values())
 
 
+def test_recorded_contract(server):
+    """The mall API answers each operation the mini-program uses as the
+    answers its jest tests replay (miniprogram/test/fixtures/recorded/):
+    the same fields of the same types, valid for openapi.yaml.
+    OMNI_RECORD=1 writes this run's answers there instead."""
+    rpc = RPC(*server)
+    rpc.login(*ADMIN)
+    recordings = mall_recording.record(server, rpc)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    if os.environ.get('OMNI_RECORD') == '1':
+        target = mall_recording.RECORDED
+        for old in target.glob('*.json'):
+            old.unlink()
+    else:
+        target = ARTIFACTS / 'recorded'
+    target.mkdir(parents=True, exist_ok=True)
+    for name, recording in recordings.items():
+        (target / f'{name}.json').write_text(json.dumps(
+                recording, ensure_ascii=False, indent=2) + '\n')
+    committed = {p.stem: json.loads(p.read_text())
+        for p in mall_recording.RECORDED.glob('*.json')}
+    assert sorted(committed) == sorted(recordings)
+    changed = {
+        name: list(mall_recording.differences(
+                mall_recording.shape(committed[name]),
+                mall_recording.shape(recording)))
+        for name, recording in recordings.items()}
+    changed = {k: v for k, v in changed.items() if v}
+    assert not changed, (
+        f"The mall API's answers changed shape: {changed}. Fix the server, "
+        "or record them again with OMNI_RECORD=1 and make the mini-program "
+        "follow (cd miniprogram && npx jest)")
+    for name, recording in recordings.items():
+        assert check_answer(recording) is None, name
+    # The cancelled order's refund is what was paid, taxes included
+    order = recordings['order_cancel_refunding']['body']
+    refund, = rpc('model.sale.pickup.refund.search_read',
+        [('sale', '=', order['id'])], 0, None, None, ['amount'], {})
+    assert refund['amount']['decimal'] == order['totals']['total']
+
+
+def check_answer(recording):
+    "Return why the recorded answer is not one openapi.yaml describes"
+    method, path = recording['operation'].split(' ')
+    answers = OPENAPI['paths'][path][method.lower()]['responses']
+    answer = resolve(answers[str(recording['status'])])
+    try:
+        validate(recording['body'],
+            answer['content']['application/json']['schema'])
+    except ApiError as error:
+        return error.details
+
+
 # The staff's stories clicked in the web client: they run last, as they
 # change the demo that the tests above read
 from web_stories import (  # noqa: E402, F401
@@ -340,6 +403,13 @@ def test_demo_mall(server):
             {'shop': shop, 'lat': 30.2592, 'lon': 120.1487, 'q': "冻顶"}))
     tea, = products['items']
     assert (tea['name'], tea['nearby_stock']) == ("冻顶乌龙", True)
+    # Its tin, drawn when the demo was built, shows without a session
+    with urllib.request.urlopen(
+            f'{server.url}/{server.name}/omni/mp/v1{tea["thumbnail"]}',
+            timeout=60) as response:
+        assert response.headers['Content-Type'] == 'image/jpeg'
+        picture = Image.open(io.BytesIO(response.read()))
+    assert (picture.format, picture.size) == ('JPEG', (250, 250))
 
     session = mall_api(server, '/login', {'shop': shop, 'code': 'walk-1'})
     assert session['member'] is False

@@ -240,12 +240,13 @@ def route(path, method='GET', auth=True, readonly=None, dry_run=False,
         limit=None):
     """Register an API operation that the OpenAPI document describes at
     path and method; the function gets an ApiRequest and returns the JSON
-    data or a (data, status) pair.  auth is True, False or 'optional' (a
-    session is used when the request has one).  GET operations run in a
-    read-only transaction unless readonly is False.  The transaction of a
-    dry_run operation is rolled back when it succeeds too.  limit names
-    the rate limits (ratelimit.SCOPES) that count the request, per client
-    address and per member, before the operation runs."""
+    data, a (data, status) pair or a Response (an image).  auth is True,
+    False or 'optional' (a session is used when the request has one).  GET
+    operations run in a read-only transaction unless readonly is False.
+    The transaction of a dry_run operation is rolled back when it succeeds
+    too.  limit names the rate limits (ratelimit.SCOPES) that count the
+    request, per client address and per member, before the operation
+    runs."""
     if readonly is None:
         readonly = method in {'GET', 'HEAD'}
 
@@ -405,6 +406,8 @@ def dispatch(request, database_name, func, operation, path_args, auth,
     # The tasks the operation queued, when no worker runs them
     while transaction.tasks:
         run_task(pool, transaction.tasks.pop())
+    if isinstance(result, Response):
+        return result
     status = HTTPStatus.OK
     if isinstance(result, tuple):
         result, status = result

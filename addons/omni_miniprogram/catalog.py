@@ -3,8 +3,11 @@
 """What the mall shows: the shop's published products with their price and
 their availability in the stores, from inventory_bridge's one figure."""
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from sql import Literal
+from trytond import backend
+from trytond.model.modelsql import SQLConstraintError
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
@@ -15,6 +18,10 @@ from .api import ApiError
 CENT = Decimal('0.01')
 # The changes /catalog/stock answers at most at once
 STOCK_PAGE_MAX = 500
+# The sizes in pixels of the images the answers link to: a list's
+# thumbnail and the product page's gallery
+THUMBNAIL_SIZE = 250
+IMAGE_SIZE = 750
 
 
 def money(amount):
@@ -104,11 +111,47 @@ def nearby_stock(shop, stores):
         and s['distance_km'] <= radius for s in stores)
 
 
+def image_url(shop, product, image, size):
+    """The URL of the product's image at size, below the API's base: it
+    names the shop, so that it shows without a session"""
+    return '/catalog/products/%s/images/%s?%s' % (
+        product.id, image.id, urlencode({'shop': shop.id, 's': size}))
+
+
+def product_images(shop, product):
+    "The product's images, its variant's first, as the API shows them"
+    return [{
+            'id': image.id,
+            'description': image.description or '',
+            'thumbnail': image_url(shop, product, image, THUMBNAIL_SIZE),
+            'url': image_url(shop, product, image, IMAGE_SIZE),
+            } for image in product.images_used]
+
+
+def product_image(shop, product, image_id):
+    "Return the product's image of the id"
+    for image in product.images_used:
+        if image.id == image_id:
+            return image
+    raise ApiError(404, 'image_not_found', product=product.id, image=image_id)
+
+
+def image_data(image, size):
+    """Return the JPEG of the image fitting a square of size pixels, cached
+    by product_image; when another request caches the same size at the
+    same moment, this one is resized without caching it"""
+    try:
+        return image.get(size)
+    except (SQLConstraintError, backend.DatabaseIntegrityError):
+        return image._resize((image._round_size(size),) * 2)
+
+
 def product_summary(shop, product, stores, member=None):
     "The product as the catalog lists it, at member's price if given"
     price = product_price(shop, product)
     member_price = member.member_price(price) if member else None
     discount = shop.pickup_discount or Decimal(0)
+    images = product_images(shop, product)
     return {
         'id': product.id,
         'name': product.name,
@@ -124,6 +167,7 @@ def product_summary(shop, product, stores, member=None):
         'pickup_discount': str(discount),
         'available': sum(s['available'] for s in stores),
         'nearby_stock': nearby_stock(shop, stores),
+        'thumbnail': images[0]['thumbnail'] if images else None,
         }
 
 

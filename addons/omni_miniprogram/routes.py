@@ -38,6 +38,10 @@ def openapi(request):
     return OPENAPI
 
 
+# How long a client may keep an image: a new image gets a new URL, an
+# image changed in place shows within a day
+IMAGE_MAX_AGE = 24 * 60 * 60
+
 # WeChat's codes for a login or phone code that is unknown, used or expired
 WECHAT_BAD_CODES = {40029, 40163, 40226, 41008}
 
@@ -279,11 +283,30 @@ def product(request):
         request.query.get('lon'))[product.id]
     return dict(
         catalog.product_summary(shop, product, stores, request.member),
+        images=catalog.product_images(shop, product),
         description=product.web_shop_description or '',
         unit=product.default_uom.symbol,
         nearby_radius_km=shop.nearby_radius,
         stores=stores,
         stock_version=Availability.current_version())
+
+
+@route('/catalog/products/<int:product>/images/<int:image>',
+    auth='optional')
+def product_image(request):
+    """A published product's image as a JPEG of at most s pixels a side,
+    resized and cached by product_image"""
+    shop = catalog.public_shop(request)
+    product = catalog.published_product(shop, request.path['product'])
+    image = catalog.product_image(shop, product, request.path['image'])
+    response = Response(
+        catalog.image_data(
+            image, request.query.get('s', catalog.IMAGE_SIZE)),
+        mimetype='image/jpeg')
+    response.cache_control.public = True
+    response.cache_control.max_age = IMAGE_MAX_AGE
+    response.add_etag()
+    return response
 
 
 @route('/catalog/stock', auth='optional')

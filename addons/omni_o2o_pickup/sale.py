@@ -848,7 +848,7 @@ class PickupRefund(Workflow, ModelSQL, ModelView):
                 continue
             amount = sum(
                 (line.amount + sale.currency.round(sum(
-                            (t['amount']
+                            (t.amount
                                 for t in line._get_taxes().values()),
                             Decimal(0)))
                     for line in lines if line.type == 'line'),

@@ -1,12 +1,35 @@
-// The recorded API answers and a fake server that replays them to wx.request.
+// The API answers recorded on the tea demo (tests/mall_recording.py writes
+// them) and a fake server that replays them to wx.request.
 const fs = require('fs')
 const path = require('path')
 
-const DIR = path.join(__dirname, 'fixtures')
+const DIR = path.join(__dirname, 'fixtures', 'recorded')
 const BASE = 'https://mall.test/omni/omni/mp/v1'
+// The recordings' dates are moved to this day when recorded
+// (REFERENCE_DAY of tests/mall_recording.py); loading moves them to today.
+const REFERENCE_DAY = Date.UTC(2026, 0, 1)
+const DAY = 24 * 60 * 60 * 1000
+const DATE = /^(\d{4})-(\d{2})-(\d{2})((?:T| )\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/
+
+function today() {
+  const now = new Date()
+  return Date.UTC(now.getFullYear(), now.getMonth(), now.getDate())
+}
+
+function shift(value, days) {
+  if (Array.isArray(value)) return value.map(item => shift(item, days))
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, shift(v, days)]))
+  }
+  const match = typeof value === 'string' && DATE.exec(value)
+  if (!match) return value
+  const day = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) + days * DAY)
+  return day.toISOString().slice(0, 10) + (match[4] || '')
+}
 
 function load(name) {
-  return JSON.parse(fs.readFileSync(path.join(DIR, `${name}.json`), 'utf8'))
+  const recording = JSON.parse(fs.readFileSync(path.join(DIR, `${name}.json`), 'utf8'))
+  return shift(recording, Math.round((today() - REFERENCE_DAY) / DAY))
 }
 
 function all() {
@@ -85,4 +108,4 @@ class FakeServer {
   }
 }
 
-module.exports = {BASE, load, all, FakeServer}
+module.exports = {BASE, load, all, shift, FakeServer}

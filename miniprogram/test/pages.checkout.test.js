@@ -2,49 +2,59 @@ const {page, text, tap, fire} = require('./render')
 const openapi = require('./openapi').load()
 const fixtures = require('./fixtures')
 
-function fillCart(fulfilment = 'pickup', store = 3) {
+// 刘洋's cart when the answers were recorded: 4 大益 7542 for pickup at 西湖店
+const preview = fixtures.load('checkout_preview')
+const [{product: PRODUCT, quantity: QUANTITY}] = preview.request.body.items
+const STORE = preview.request.body.store
+const created = fixtures.load('order_created').body
+
+function fillCart(fulfilment = 'pickup', store = STORE) {
   wx.setStorageSync('omni_cart', {
-    items: [{product: 11, name: '有机纯牛奶 1L', price: '12.90', quantity: 2}], fulfilment, store,
+    items: [{product: PRODUCT, name: '大益 7542 生茶饼', price: '268.00', quantity: QUANTITY}], fulfilment, store,
   })
 }
 
 async function openCart() {
   const cart = page('cart')
+  // His points once he signed in, before he spent them
+  server.queue('points_signed_in')
   await cart.instance.onShow()
   return cart
 }
 
 describe('checkout', () => {
-  test('shows the quote: tier discount, pickup discount and total', async () => {
+  test('shows the quote: pickup discount and total, the stores with enough stock', async () => {
     fillCart()
     const cart = await openCart()
-    const [preview] = server.sent('POST', '/checkout/preview')
-    expect(preview.data).toEqual({items: [{product: 11, quantity: 2}], fulfilment: 'pickup', store: 3})
-    expect(openapi.checkRequest('POST /checkout/preview', preview.data)).toBeNull()
+    const [sent] = server.sent('POST', '/checkout/preview')
+    expect(sent.data).toEqual(preview.request.body)
+    expect(openapi.checkRequest('POST /checkout/preview', sent.data)).toBeNull()
     const shown = text(cart)
-    expect(shown).toContain('商品金额¥25.80')
-    expect(shown).toContain('会员折扣-¥2.58')
-    expect(shown).toContain('自提优惠-¥2.32')
-    expect(shown).toContain('合计¥20.90')
-    expect(shown).toContain('静安寺店')
-    expect(shown).toContain('徐家汇店')
-    expect(shown).not.toContain('世纪大道店')
+    expect(shown).toContain('商品金额¥1072.00')
+    expect(shown).toContain('自提优惠-¥53.60')
+    // 刘洋 has no tier yet: no member discount line
+    expect(shown).not.toContain('会员折扣')
+    expect(shown).toContain('合计¥1018.40')
+    for (const store of ['西湖店', '武林店', '中央仓', '滨江店']) expect(shown).toContain(store)
+    expect(cart.querySelector(`#store-${STORE}`).dom.className).toContain('chosen')
   })
 
   test('the coupon and the points slider are priced by the server', async () => {
     fillCart()
     const cart = await openCart()
-    expect(text(cart)).toContain('可用 1280 积分，本单最多 1045')
+    expect(text(cart)).toContain('可用 5 积分，本单最多 5')
     const picker = cart.querySelector('#coupon-picker')
+    expect(text(picker)).toContain('1 张可用')
     await tap(picker, '.row')
     await tap(picker, '.coupon')
-    server.queue('checkout_preview_discounts')
-    await fire(cart, '.points', 'change', {value: 300})
+    const discounts = fixtures.load('checkout_preview_discounts')
+    server.queue(discounts)
+    await fire(cart, '.points', 'change', {value: 5})
     const last = server.sent('POST', '/checkout/preview').pop()
-    expect(last.data).toMatchObject({coupon: 'CPN-21-0007', points: 300})
-    expect(text(cart)).toContain('优惠券-¥5.00')
-    expect(text(cart)).toContain('积分抵扣-¥3.00')
-    expect(text(cart)).toContain('合计¥12.90')
+    expect(last.data).toEqual(discounts.request.body)
+    expect(text(cart)).toContain('优惠券-¥22.60')
+    expect(text(cart)).toContain('积分抵扣-¥0.05')
+    expect(text(cart)).toContain('合计¥995.74')
   })
 
   test('orders with an Idempotency-Key, pays with the API parameters and asks for pickup notices', async () => {
@@ -53,37 +63,35 @@ describe('checkout', () => {
     await tap(cart, '.pay')
     const [order] = server.sent('POST', '/orders')
     expect(order.header['Idempotency-Key']).toMatch(/^[A-Za-z0-9_-]{8,64}$/)
-    expect(order.header.Authorization).toBe('Bearer tok-member-1')
-    expect(order.data).toEqual({items: [{product: 11, quantity: 2}], fulfilment: 'pickup', store: 3})
+    expect(order.header.Authorization).toBe('Bearer recorded-session-token')
+    expect(order.data).toEqual(preview.request.body)
     expect(openapi.checkRequest('POST /orders', order.data)).toBeNull()
-    expect(wx.requestPayment).toHaveBeenCalledWith(expect.objectContaining({
-      timeStamp: '1716171300', nonceStr: 'n0nce5tr1ng', signType: 'RSA', paySign: 'c2lnbmF0dXJl',
-      package: 'prepay_id=wx2017033010242291fcfe0db70013231072',
-    }))
+    expect(wx.requestPayment).toHaveBeenCalledWith(expect.objectContaining(created.payment))
     expect(wx.requestSubscribeMessage).toHaveBeenCalledWith(expect.objectContaining({
       tmplIds: ['PICKUP_READY_TEMPLATE_ID', 'PICKUP_EXPIRY_TEMPLATE_ID'],
     }))
     expect(wx.getStorageSync('omni_cart')).toBe('')
-    expect(wx.navigateTo).toHaveBeenCalledWith({url: '/pages/order/index?id=41'})
+    expect(wx.navigateTo).toHaveBeenCalledWith({url: `/pages/order/index?id=${created.order.id}`})
   })
 
   test('delivery needs an address, sent as the API wants it', async () => {
     fillCart('delivery', null)
-    server.queue('checkout_preview_delivery')
+    server.queue('checkout_preview_delivery', 'checkout_preview_delivery')
     const cart = await openCart()
     await tap(cart, '.pay')
     expect(wx.showToast).toHaveBeenCalledWith(expect.objectContaining({title: '请选择收货地址'}))
     expect(server.sent('POST', '/orders')).toHaveLength(0)
     await tap(cart, '.address')
-    const created = fixtures.load('order_created')
-    created.body.order.fulfilment = 'delivery'
-    server.queue(created)
+    const delivery = fixtures.load('checkout_preview_delivery')
+    expect(server.sent('POST', '/checkout/preview').pop().data).toEqual(delivery.request.body)
+    expect(text(cart)).toContain('合计¥1072.00')
+    const order = fixtures.load('order_created')
+    order.body.order.fulfilment = 'delivery'
+    server.queue(order)
     await tap(cart, '.pay')
-    const [order] = server.sent('POST', '/orders')
-    expect(order.data.address).toEqual({
-      name: '韩梅梅', phone: '13900000000', region: '上海市 上海市 徐汇区', street: '漕溪北路88号', postal_code: '200030',
-    })
-    expect(openapi.checkRequest('POST /orders', order.data)).toBeNull()
+    const [sent] = server.sent('POST', '/orders')
+    expect(sent.data.address).toEqual(delivery.request.body.address)
+    expect(openapi.checkRequest('POST /orders', sent.data)).toBeNull()
     expect(wx.requestSubscribeMessage).not.toHaveBeenCalled()
   })
 
@@ -93,7 +101,7 @@ describe('checkout', () => {
     server.queue('order_out_of_stock')
     await tap(cart, '.pay')
     expect(wx.showModal).toHaveBeenCalledWith(expect.objectContaining({
-      title: '库存不足', content: '手慢了，有机纯牛奶 1L 库存不足，徐家汇店 有货',
+      title: '库存不足', content: '手慢了，大益 7542 生茶饼 库存不足，中央仓、武林店、滨江店、西湖店 有货',
     }))
     expect(wx.requestPayment).not.toHaveBeenCalled()
     expect(wx.getStorageSync('omni_cart').items).toHaveLength(1)
@@ -129,13 +137,13 @@ describe('checkout', () => {
       title: '支付未完成', content: '您已取消支付，可在订单详情中继续支付',
     }))
     expect(wx.requestSubscribeMessage).not.toHaveBeenCalled()
-    expect(wx.navigateTo).toHaveBeenCalledWith({url: '/pages/order/index?id=41'})
+    expect(wx.navigateTo).toHaveBeenCalledWith({url: `/pages/order/index?id=${created.order.id}`})
   })
 
   test('a customer without a bound phone is sent to bind it', async () => {
     fillCart()
-    server.queue({operation: 'GET /me/coupons', status: 403,
-      body: {code: 'phone_required', message: '请先绑定手机号', message_en: 'Bind a phone number first'}})
+    // The server's answer to a member operation before the phone is bound
+    server.queue(Object.assign(fixtures.load('member_code_phone_required'), {operation: 'GET /me/coupons'}))
     const cart = await openCart()
     expect(text(cart)).toContain('绑定手机号成为会员后下单')
     await tap(cart, '.phone')

@@ -1,18 +1,21 @@
 const {page, text, tap, fire, flush} = require('./render')
+const fixtures = require('./fixtures')
+const openapi = require('./openapi').load()
 
 describe('member centre', () => {
-  test('a member sees tier progress, points and the member code', async () => {
+  test('a member sees his tier, spend, points and the member code', async () => {
     const member = page('member')
     await member.instance.onShow()
     await flush()
     expect(wx.login).toHaveBeenCalled()
     const shown = text(member)
-    expect(shown).toContain('李雷')
-    expect(shown).toContain('银卡')
-    expect(shown).toContain('再消费 ¥1800.00 升级为金卡')
-    expect(shown).toContain('1280')
+    expect(shown).toContain('刘洋')
+    expect(shown).toContain('会员号 M00000004 · +86137****2233')
+    // His pickup order counts once picked up: no tier yet
+    expect(shown).toContain('普通会员')
+    expect(shown).toContain('近12个月消费 ¥0.00')
+    expect(shown).toMatch(/积分0 ›/)
     expect(shown).toContain('8800 0000 0000 0000 17')
-    expect(member.instance.data.progress).toBe(64)
   })
 
   test('a guest binds the phone with getPhoneNumber', async () => {
@@ -20,10 +23,11 @@ describe('member centre', () => {
     const member = page('member')
     await member.instance.onShow()
     expect(text(member)).toContain('手机号快捷登录')
-    await fire(member, '.bind', 'getphonenumber', {code: 'phone-code-1'})
+    const {body} = fixtures.load('me_phone').request
+    await fire(member, '.bind', 'getphonenumber', {code: body.code})
     await flush()
-    expect(server.sent('POST', '/me/phone')[0].data).toEqual({code: 'phone-code-1'})
-    expect(text(member)).toContain('会员号 M000123')
+    expect(server.sent('POST', '/me/phone')[0].data).toEqual(body)
+    expect(text(member)).toContain('会员号 M00000004')
   })
 
   test('a refused phone number binds nothing', async () => {
@@ -40,7 +44,7 @@ describe('member centre', () => {
     await member.instance.onShow()
     await tap(member, '.sign-in')
     expect(wx.showToast).toHaveBeenCalledWith(expect.objectContaining({title: '签到成功，获得 5 积分'}))
-    expect(text(member)).toContain('1285')
+    expect(text(member)).toMatch(/积分5 ›/)
     expect(text(member)).toContain('今日已签到')
     server.queue('sign_in_again')
     await member.instance.signIn()
@@ -64,32 +68,44 @@ describe('points and coupons', () => {
     expect(shown).toContain('每100积分抵 ¥1.00，最多抵扣订单的 50%')
     expect(shown).toContain('每日签到')
     expect(shown).toContain('+5')
-    expect(shown).toContain('-300')
-    expect(shown).toContain('静安寺店')
+    // Spent on his pickup order at 西湖店
+    expect(shown).toMatch(/商城抵扣西湖店 · .*-5/)
   })
 
   test('the wallet shows usable and used coupons', async () => {
     const coupons = page('coupons')
     await coupons.instance.onLoad({})
-    expect(text(coupons)).toContain('满¥20.00减¥5.00 · 商城可用')
-    expect(text(coupons)).toContain('满¥100.00减¥15.00 · 全渠道可用')
-    // A targeted campaign's coupon names the nearby store that has the goods
-    expect(text(coupons)).toContain('静安寺店有货，可到店自提')
+    expect(text(coupons)).toContain('满¥100.00减¥20.00 · 全渠道可用')
+    expect(text(coupons)).not.toContain('可到店自提')
     server.queue('my_coupons_used')
     await tap(coupons, '#tab-used')
     expect(server.sent('GET', '/me/coupons')[1].query.status).toBe('used')
-    expect(text(coupons)).toMatch(/于静安寺店使用/)
+    expect(text(coupons)).toMatch(/于西湖店使用/)
+  })
+
+  test("a targeted campaign's coupon names the nearby store that has the goods", async () => {
+    // The recorded coupon as a targeted campaign gives it: with the store
+    const targeted = fixtures.load('my_coupons')
+    const {id, name} = fixtures.load('order_pickup_ready').body.store
+    targeted.body.items[0].store = {id, name}
+    expect(openapi.checkResponse(targeted.operation, targeted.status, targeted.body)).toBeNull()
+    server.queue(targeted)
+    const coupons = page('coupons')
+    await coupons.instance.onLoad({})
+    expect(text(coupons)).toContain('西湖店有货，可到店自提')
   })
 
   test('the coupon centre claims, and explains a refusal', async () => {
     const coupons = page('coupons')
     await coupons.instance.onLoad({tab: 'centre'})
-    expect(text(coupons)).toContain('已领取')
-    await tap(coupons, '#claim-21')
-    expect(server.sent('POST', '/coupons/21/claim')).toHaveLength(1)
-    expect(wx.showToast).toHaveBeenCalledWith(expect.objectContaining({title: '领取成功，券号 CPN-21-0007'}))
+    const {id} = fixtures.load('coupons').body.items[0]
+    expect(text(coupons)).toContain('满100减20')
+    await tap(coupons, `#claim-${id}`)
+    expect(server.sent('POST', `/coupons/${id}/claim`)).toHaveLength(1)
+    const {number} = fixtures.load('coupon_claim').body
+    expect(wx.showToast).toHaveBeenCalledWith(expect.objectContaining({title: `领取成功，券号 ${number}`}))
     server.queue('coupon_claim_limit')
-    await tap(coupons, '#claim-21')
+    await tap(coupons, `#claim-${id}`)
     expect(wx.showToast).toHaveBeenLastCalledWith(expect.objectContaining({title: '已达到领取上限'}))
   })
 })

@@ -37,4 +37,9 @@ async function fire(comp, selector, name, detail) {
 
 const tap = (comp, selector) => fire(comp, selector, 'tap')
 
-module.exports = {component, page, flush, text, tap, fire, ROOT}
+// The src of each <image> that matches the selector
+function sources(comp, selector) {
+  return comp.querySelectorAll(selector).map(image => image.instance.data.src)
+}
+
+module.exports = {component, page, flush, text, tap, fire, sources, ROOT}

@@ -32,14 +32,16 @@ function mockWx() {
     request: jest.fn(options => server.handle(options)),
     login: succeed({code: 'wx-login-code', errMsg: 'login:ok'}),
     requestPayment: succeed({errMsg: 'requestPayment:ok'}),
-    getLocation: succeed({latitude: 31.2304, longitude: 121.4737, errMsg: 'getLocation:ok'}),
+    // Where the answers were recorded: near 西湖店, Hangzhou
+    getLocation: succeed({latitude: 30.2592, longitude: 120.1487, errMsg: 'getLocation:ok'}),
     requestSubscribeMessage: succeed(options => Object.fromEntries(
       options.tmplIds.map(id => [id, 'accept']).concat([['errMsg', 'requestSubscribeMessage:ok']]))),
     chooseAddress: succeed({
-      userName: '韩梅梅', telNumber: '13900000000', provinceName: '上海市', cityName: '上海市',
-      countyName: '徐汇区', detailInfo: '漕溪北路88号', postalCode: '200030', errMsg: 'chooseAddress:ok',
+      userName: '刘洋', telNumber: '13777152233', provinceName: '浙江省', cityName: '杭州市',
+      countyName: '上城区', detailInfo: '解放路 18 号', postalCode: '310000', errMsg: 'chooseAddress:ok',
     }),
     openLocation: succeed({errMsg: 'openLocation:ok'}),
+    previewImage: succeed({errMsg: 'previewImage:ok'}),
     showModal: succeed({confirm: true, cancel: false}),
     showToast: jest.fn(),
     showLoading: jest.fn(),
@@ -62,7 +64,12 @@ function mockWx() {
 
 mockWx()
 // Adds the built-in components and the rest of wx; ours above win.
-require('miniprogram-simulate')
+const simulate = require('miniprogram-simulate')
+// <image> keeps its src and mode, for the tests to read
+simulate.load({
+  id: 'image', tagName: 'wx-image', template: '<slot/>',
+  properties: {src: {type: String, value: ''}, mode: {type: String, value: ''}},
+})
 const api = require('../utils/api')
 
 api.configure({baseUrl: 'https://mall.test', database: 'omni', shop: 1})

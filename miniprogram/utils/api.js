@@ -58,6 +58,12 @@ function root() {
   return `${baseUrl.replace(/\/+$/, '')}/${database}/omni/mp/v1`
 }
 
+// The catalog's image URLs are paths below the API's root; they name the
+// shop, so <image> loads them without the session header.
+function imageUrl(path) {
+  return path ? root() + path : ''
+}
+
 function token() {
   const session = wx.getStorageSync(TOKEN_KEY)
   if (!session || Date.parse(session.expires_at) <= Date.now()) return null
@@ -198,6 +204,7 @@ module.exports = {
   MESSAGES,
   configure,
   root,
+  imageUrl,
   token,
   login,
   logout,

@@ -1,9 +1,13 @@
 # This file is part of Omni Retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 """The mall API's plumbing, driven over HTTP as the mini-program calls it."""
+import io
 import json
+from unittest.mock import patch
 
+from PIL import Image
 from trytond import config
+from trytond.model.modelsql import SQLConstraintError
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, RouteTestCase
 from trytond.transaction import Transaction
@@ -257,6 +261,80 @@ class ApiTestCase(MallTestMixin, RouteTestCase):
                 self.shop_id))
         data = check_response(far, '/catalog/products', 'get')
         self.assertFalse(data['items'][0]['nearby_stock'])
+
+    def test_product_images(self):
+        """The catalog links each product's images at a list's and a
+        page's size; they show without a session and only for published
+        products"""
+        response = self.request(
+            'GET', '/catalog/products?shop=%s' % self.shop_id)
+        item, = check_response(
+            response, '/catalog/products', 'get')['items']
+        response = self.request('GET', '/catalog/products/%s?shop=%s' % (
+                self.tea_id, self.shop_id))
+        image, = check_response(
+            response, '/catalog/products/{product}', 'get')['images']
+        self.assertEqual(image['description'], "茶饼")
+        self.assertEqual(item['thumbnail'], image['thumbnail'])
+        for url, size in [
+                (image['thumbnail'], (250, 200)), (image['url'], (750, 600)),
+                (image['url'].replace('s=750', 's=100'), (100, 80))]:
+            with self.subTest(url=url):
+                response = self.request('GET', url)
+                self.assertEqual(response.status_code, 200)
+                self.assertEqual(response.content_type, 'image/jpeg')
+                self.assertIn('public', response.headers['Cache-Control'])
+                picture = Image.open(io.BytesIO(response.get_data()))
+                self.assertEqual((picture.format, picture.size),
+                    ('JPEG', size))
+        # A member's session names the shop too
+        response = self.request(
+            'GET', image['url'].split('?')[0], self.token)
+        self.assertEqual(response.content_type, 'image/jpeg')
+
+        with Transaction().start(DB_NAME, 0):
+            hidden, = Pool().get('product.product')(
+                self.hidden_id).images_used
+        path = '/catalog/products/%s/images/%s' % (self.tea_id, image['id'])
+        for url, status, code in [
+                (path + '?shop=%s&s=2000' % self.shop_id, 400,
+                    'invalid_request'),
+                (path + '?shop=%s&s=big' % self.shop_id, 400,
+                    'invalid_request'),
+                (path, 404, 'shop_not_found'),
+                ('/catalog/products/%s/images/%s?shop=%s' % (
+                        self.tea_id, hidden.id, self.shop_id), 404,
+                    'image_not_found'),
+                ('/catalog/products/%s/images/%s?shop=%s' % (
+                        self.hidden_id, hidden.id, self.shop_id), 404,
+                    'product_not_found'),
+                ('/catalog/products/%s/images/0?shop=%s' % (
+                        self.tea_id, self.shop_id), 404, 'not_found'),
+                ]:
+            with self.subTest(url=url):
+                response = self.request('GET', url)
+                self.assertEqual(response.status_code, status)
+                data = check_response(response,
+                    '/catalog/products/{product}/images/{image}', 'get')
+                self.assertEqual(data['code'], code)
+
+    def test_product_image_cached_meanwhile(self):
+        "An image another request is caching at that size still shows"
+        response = self.request('GET', '/catalog/products/%s?shop=%s' % (
+                self.tea_id, self.shop_id))
+        image, = json.loads(response.get_data())['images']
+        url = image['url'].replace('s=750', 's=300')
+        with Transaction().start(DB_NAME, 0):
+            Cache = Pool().get('product.image.cache')
+        with patch.object(Cache, 'save', side_effect=SQLConstraintError(
+                    "The size of cached image must be unique.")) as save:
+            response = self.request('GET', url)
+        save.assert_called_once()
+        self.assertEqual(response.status_code, 200)
+        picture = Image.open(io.BytesIO(response.get_data()))
+        self.assertEqual(picture.size, (300, 240))
+        with Transaction().start(DB_NAME, 0):
+            self.assertEqual(Cache.search([('width', '=', 300)]), [])
 
     def test_catalog_refused(self):
         "Unpublished products, unknown shops and bad parameters get a 4xx"

@@ -3,11 +3,13 @@
 """What the tests of the mall API share: a mini-program shop with a member,
 a guest and a catalog, called over HTTP as the mini-program calls it."""
 import datetime
+import io
 import json
 import secrets
 from decimal import Decimal
 from urllib.parse import urlsplit
 
+from PIL import Image, ImageDraw
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME
 from trytond.transaction import Transaction, TransactionError
@@ -86,13 +88,29 @@ def create_teas(names, category):
     return [t.products[0] for t in templates]
 
 
+def tea_cake_picture(size=(1000, 800)):
+    "Return a JPEG of a brown tea cake on white, 1000 × 800 pixels"
+    picture = Image.new('RGB', size, 'white')
+    ImageDraw.Draw(picture).ellipse(
+        (100, 50, size[0] - 100, size[1] - 50), fill=(120, 70, 30))
+    data = io.BytesIO()
+    picture.save(data, format='JPEG')
+    return data.getvalue()
+
+
 def create_catalog(shop):
-    """Publish a tea stocked in two stores 2.9 km apart (2 and 5 boxes);
-    return the tea, an unpublished product and the stores"""
-    Category = Pool().get('product.category')
+    """Publish a tea stocked in two stores 2.9 km apart (2 and 5 boxes)
+    with a picture of its cake; return the tea, an unpublished product and
+    the stores"""
+    pool = Pool()
+    Category = pool.get('product.category')
+    ProductImage = pool.get('product.image')
     category = Category(name="普洱")
     category.save()
     tea, hidden = create_teas(["2019 老班章", "Unpublished"], category)
+    ProductImage.create([{
+                'template': p.template.id, 'image': tea_cake_picture(),
+                'description': "茶饼"} for p in [tea, hidden]])
     stores = []
     for code, lat, lon, quantity in [
             ('WL', '30.2590', '120.1300', 2),

@@ -1,4 +1,5 @@
-// A product in the catalogue list.
+// A product in the catalogue list, with its thumbnail.
+const api = require('../../utils/api')
 const format = require('../../utils/format')
 
 Component({
@@ -9,6 +10,7 @@ Component({
     price: '',
     memberPrice: '',
     soldOut: false,
+    thumbnail: '',
   },
   methods: {
     show(product) {
@@ -17,6 +19,7 @@ Component({
         price: format.money(product.price),
         memberPrice: product.member_price ? format.money(product.member_price) : '',
         soldOut: product.available <= 0,
+        thumbnail: api.imageUrl(product.thumbnail),
       })
     },
     open() {

@@ -1,5 +1,5 @@
-// A product: description, stock in each store with its distance, delivery
-// or pickup with its discount.
+// A product: its pictures, description, stock in each store with its
+// distance, delivery or pickup with its discount.
 const api = require('../../utils/api')
 const cart = require('../../utils/cart')
 const format = require('../../utils/format')
@@ -8,6 +8,7 @@ const location = require('../../utils/location')
 Component({
   data: {
     product: null,
+    images: [],
     stores: [],
     fulfilment: 'delivery',
     store: 0,
@@ -27,6 +28,9 @@ Component({
         const first = stores.find(s => s.available > 0)
         this.setData({
           product,
+          images: product.images.map(image => ({
+            id: image.id, src: api.imageUrl(image.url), description: image.description,
+          })),
           stores,
           store: first ? first.id : 0,
           prices: {
@@ -39,6 +43,11 @@ Component({
       } catch (error) {
         this.setData({error: error.message})
       }
+    },
+    // Full screen, swiping through all of them
+    previewImage(event) {
+      const urls = this.data.images.map(image => image.src)
+      wx.previewImage({current: urls[Number(event.currentTarget.dataset.index)], urls})
     },
     chooseFulfilment(event) {
       this.setData({fulfilment: event.currentTarget.dataset.value})
