@@ -3,8 +3,8 @@
 # this repository contains the full copyright notices and license terms.
 """Flash sale: many buyers reserve one hot product on PostgreSQL.
 
-The anchor is raw psycopg doing the atomic conditional UPDATE that DESIGN.md
-recommends; then the same load goes through Reservation.hold, each attempt
+The anchor is raw psycopg doing the atomic conditional UPDATE of the stock
+counters (docs/decisions.md); then the same load goes through Reservation.hold, each attempt
 in its own Tryton transaction; then through the mall API: trytond served by
 gunicorn, each client thread a member posting pickup orders of 1 unit until
 it is told the product is out of stock. Each run prints the sell-out rate
