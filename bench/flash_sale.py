@@ -4,12 +4,15 @@
 """Flash sale: many buyers reserve one hot product on PostgreSQL.
 
 The anchor is raw psycopg doing the atomic conditional UPDATE of the stock
-counters (docs/decisions.md); then the same load goes through Reservation.hold, each attempt
-in its own Tryton transaction; then through the mall API: trytond served by
-gunicorn, each client thread a member posting pickup orders of 1 unit until
-it is told the product is out of stock. Each run prints the sell-out rate
-(units reserved per second until none is left), the latency of successful
-buyers, oversell and errors, and the ratio of the rates to the anchor.
+counters (docs/decisions.md); then the same load goes through
+Reservation.hold, each attempt in its own Tryton transaction; then through
+the mall API: trytond served by gunicorn, whose requests take the orders,
+next to one trytond-worker that builds them; each client thread a member
+posting pickup orders of 1 unit until it is told the product is out of
+stock. Each run prints the sell-out rate (units reserved per second until
+none is left), the latency of successful buyers, oversell and errors, the
+ratio of the rates to the anchor, and the time from each order's intake to
+its quoted sale.
 
 Usage: bench/flash_sale.py postgresql://user@host:port/ [--threads 32]
     [--attempts 5000] [--units 1000] [--legs raw,hold,http]
