@@ -25,7 +25,7 @@ from web_screens import screens, test_every_screen  # noqa: F401
 
 OMNI_MODULES = [
     'omni_insights', 'omni_inventory_bridge', 'omni_member_hub',
-    'omni_miniprogram', 'omni_o2o_pickup']
+    'omni_miniprogram', 'omni_o2o_pickup', 'omni_till']
 CLERK_A = ('clerk_a', 'clerk-a-2026')
 
 # `make run` serves the embedded SQLite database; the demo itself is loaded
@@ -79,7 +79,7 @@ def test_clerk_sees_store_stock(server):
 
 
 def test_omni_modules_activated(server):
-    "The five omni modules are activated and the API answers"
+    "The six omni modules are activated and the API answers"
     url, name = server
     rpc = RPC(url, name)
     rpc.login(*CLERK_A)
