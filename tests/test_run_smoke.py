@@ -324,6 +324,12 @@ from web_stories import (  # noqa: E402, F401
     test_story_4_stock_override,
     test_story_5_insights,
 )
+from web_till import (  # noqa: E402, F401
+    test_till_cash_sale,
+    test_till_manager_override,
+    test_till_member_sale,
+    test_till_reload,
+)
 
 
 def test_demo_mall(server):

@@ -15,6 +15,7 @@
     let sale = null;       // the sale's state from the server
     let busy = false;
     let lastPayment = null; // the last payment, for the change on the receipt
+    const LOST = ['NetworkError', 'ServerError'];
 
     // Storage ------------------------------------------------------------
     function stored() {
@@ -51,13 +52,22 @@
         if (authorization) {
             headers.Authorization = authorization;
         }
-        const response = await fetch('/' + encodeURIComponent(database) + '/', {
-            method: 'POST', headers,
-            body: JSON.stringify({id: 1, method, params})});
+        let response, answer;
+        try {
+            response = await fetch('/' + encodeURIComponent(database) + '/rpc/', {
+                method: 'POST', headers,
+                body: JSON.stringify({id: 1, method, params})});
+        } catch (error) {
+            throw new RPCError(['NetworkError', ['网络中断，请检查网络后重试']]);
+        }
         if (response.status === 401 || response.status === 403) {
             throw new RPCError(['SessionError', ['登录已过期，请重新登录']]);
         }
-        const answer = await response.json();
+        try {
+            answer = await response.json();
+        } catch (error) {
+            throw new RPCError(['ServerError', ['服务器出错，请重试']]);
+        }
         if (answer.error) {
             throw new RPCError(answer.error);
         }
@@ -268,12 +278,22 @@
     // A request that changes the sale: kept until answered, so that a
     // reload sends it again with the same key
     async function pending(request) {
+        const previous = stored().pending;
+        if (previous && previous.key !== request.key) {
+            await perform(previous);
+        }
         store({pending: request});
         try {
             await perform(request);
-        } finally {
-            store({pending: null});
+        } catch (error) {
+            // Without an answer the request may have been recorded: it is
+            // sent again, with its key, at the next start
+            if (!LOST.includes(error.kind)) {
+                store({pending: null});
+            }
+            throw error;
         }
+        store({pending: null});
     }
 
     async function retryPending() {
@@ -420,6 +440,9 @@
             $('change').hidden = false;
         }
         lastPayment = {method, amount: Number(amount)};
+        if (sale.receipt) {
+            renderReceipt(sale);
+        }
         await refreshSession();
     }
 
@@ -539,7 +562,7 @@
         row.dataset.line = line.id;
         row.dataset.code = line.code || '';
         const open = sale.state === 'open';
-        if (line.available !== null && line.quantity > line.available) {
+        if (open && line.available !== null && line.quantity > line.available) {
             row.className = 'short';
         }
         row.append(cell(line.name),
@@ -674,7 +697,7 @@
             },
             F6: () => $('session-open').hidden || $('session-open').click(),
             F7: () => $('session-close').hidden || $('session-close').click(),
-            F10: () => newSale(),
+            F12: () => newSale(),
             F11: () => $('reprint').disabled || $('reprint').click(),
             Escape: () => {
                 $('close-session').hidden = true;

@@ -1,0 +1,479 @@
+# This file is part of Omni Retail.  The COPYRIGHT file at the top level of
+# this repository contains the full copyright notices and license terms.
+"""The till (omni_till) driven in headless Chromium on the demo that
+`make run` serves: the clerk types into it as a barcode scanner does (the
+code, then Enter) and uses its keys; JSON-RPC sets up what is not part of
+the story and reads the database back.
+
+tests/test_run_smoke.py imports the tests to share its demo server; they
+run after the staff's stories. They sell at 武林店 and 滨江店, so that
+the walk-through that follows still finds 西湖店's last 2019 老班章.
+Screenshots are kept in var/test-artifacts/till/."""
+import contextlib
+import time
+from decimal import Decimal
+
+from demo_site import ARTIFACTS, RPC
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+from web_stories import (
+    HARMLESS_CONSOLE,
+    admin,
+    decimal,
+    make_manager,
+    member_code,
+    one,
+    tea_house,
+)
+
+SHOTS = ARTIFACTS / 'till'
+CLERK_B = ('clerk_b', 'clerk-b-2026')
+CLERK_C = ('clerk_c', 'clerk-c-2026')
+MANAGER_C = ('manager_c', 'manager-c-2026')
+TIMEOUT = 30
+
+
+class Till:
+    "The till page in headless Chromium, driven as a clerk does"
+
+    def __init__(self, driver, server, name):
+        self.driver = driver
+        self.url, self.database = server
+        self.name = name
+        self.shots = 0
+
+    def wait(self, condition, message=None, timeout=TIMEOUT):
+        return WebDriverWait(self.driver, timeout, 0.02,
+            ignored_exceptions=[StaleElementReferenceException]).until(
+            lambda d: condition(), message=message)
+
+    def element(self, css):
+        return self.driver.find_element(By.CSS_SELECTOR, css)
+
+    def text(self, css):
+        return self.element(css).text
+
+    def shown(self, css):
+        elements = self.driver.find_elements(By.CSS_SELECTOR, css)
+        return bool(elements) and elements[0].is_displayed()
+
+    def idle(self):
+        self.wait(lambda: self.driver.execute_script(
+                "return !document.body.hasAttribute('aria-busy')"),
+            "the till stays busy")
+
+    def alert(self):
+        return self.text('#alert') if self.shown('#alert') else ''
+
+    def open(self):
+        self.driver.get(f'{self.url}/{self.database}/omni/till/')
+
+    def login(self, login, password):
+        self.open()
+        self.wait(lambda: self.shown('#login-name'))
+        self.keys(login, Keys.TAB, password, Keys.ENTER)
+        self.wait(lambda: self.shown('#scan'), "no till")
+        self.idle()
+
+    def keys(self, *keys):
+        "Type into what has the focus, as a keyboard or a scanner does"
+        self.driver.switch_to.active_element.send_keys(*keys)
+
+    def press(self, key):
+        self.keys(key)
+        self.idle()
+
+    def scan(self, code):
+        "Scan code into the till's focused input; return the ms it took"
+        assert self.driver.switch_to.active_element.get_attribute(
+            'id') == 'scan', "the scan input has no focus"
+        start = time.perf_counter()
+        self.keys(code, Keys.ENTER)
+        self.wait(lambda: code in self.line_codes()
+            and not self.driver.execute_script(
+                "return document.body.hasAttribute('aria-busy')"),
+            f"{code} is not shown")
+        return (time.perf_counter() - start) * 1000
+
+    def lines(self):
+        "Return each line's product, available, quantity, price and amount"
+        rows = []
+        for row in self.driver.find_elements(
+                By.CSS_SELECTOR, '#lines tbody tr'):
+            cells = row.find_elements(By.CSS_SELECTOR, 'td')
+            inputs = cells[2].find_elements(By.CSS_SELECTOR, 'input')
+            quantity = (inputs[0].get_attribute('value') if inputs
+                else cells[2].text)
+            rows.append([cells[0].text, cells[1].text, quantity,
+                    cells[3].text, cells[4].text])
+        return rows
+
+    def line_codes(self):
+        return [row.get_attribute('data-code')
+            for row in self.driver.find_elements(
+                By.CSS_SELECTOR, '#lines tbody tr')]
+
+    def line(self, code, css):
+        return self.element(f'#lines tr[data-code="{code}"] {css}')
+
+    def to_pay(self):
+        return self.text('#to-pay')
+
+    def screenshot(self, name):
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.shots += 1
+        self.driver.save_screenshot(
+            str(SHOTS / f'{self.name}-{self.shots:02d}-{name}.png'))
+
+    def check_console(self):
+        errors = [
+            entry['message'] for entry in self.driver.get_log('browser')
+            if entry['level'] == 'SEVERE'
+            and not HARMLESS_CONSOLE.search(entry['message'])]
+        assert not errors, errors
+
+
+@contextlib.contextmanager
+def till(browser, server, name):
+    "Drive the till for a story; check the console and time it"
+    for shot in SHOTS.glob(f'{name}-*.png'):
+        shot.unlink()
+    browser.set_window_size(1280, 900)
+    client = Till(browser, server, name)
+    start = time.monotonic()
+    try:
+        yield client
+    except Exception:
+        client.screenshot('failed')
+        raise
+    client.check_console()
+    print(f"{name}: {time.monotonic() - start:.1f} s")
+
+
+def clerk(server, login):
+    rpc = RPC(*server)
+    rpc.login(*login)
+    return rpc, rpc('model.res.user.get_preferences', True, {})
+
+
+def shelf(rpc, context, point, codes):
+    "Return the available quantity of the products at the till's shelf"
+    location = one(rpc, 'sale.point', [('name', '=', point)],
+        ['storage_location'], context)['storage_location']
+    rows = rpc('model.stock.availability.search_read', [
+            ('product.code', 'in', codes),
+            ('location', '=', location),
+            ], 0, None, None, ['product.code', 'available'], context)
+    return {r['product.']['code']: '%g' % r['available'] for r in rows}
+
+
+def test_till_cash_sale(server, browser):
+    """clerk_b opens 武林店's cash session, scans three products, scans one
+    again, types a quantity, removes a line, takes ¥1000 in cash and gives
+    the change, prints the receipt and closes the session with the cash
+    counted"""
+    rpc, context = clerk(server, CLERK_B)
+    with till(browser, server, 'till-cash') as client:
+        client.login(*CLERK_B)
+        assert client.text('#till-name') == "[SB] 武林店 · 武林店收银台"
+        if client.shown('#session-open'):
+            client.press(Keys.F6)
+        client.wait(lambda: "钱箱已开班" in client.text('#till-session'))
+        start = Decimal(client.text('#till-session').split('¥')[1])
+
+        timings = [client.scan(code) for code in [
+                'PE003', 'CJ003', 'HC004', 'PE003']]
+        client.wait(lambda: client.lines()[0][2] == '2')
+        available = shelf(
+            rpc, context, "武林店收银台", ['PE003', 'CJ003', 'HC004'])
+        assert client.lines() == [
+            ["大益 7572 熟茶饼", available['PE003'], '2', '198.00', '396.00'],
+            ["玻璃公道杯", available['CJ003'], '1', '58.00', '58.00'],
+            ["滇红金芽", available['HC004'], '1', '220.00', '220.00'],
+            ]
+        client.screenshot('scanned')
+        # The quantity of a line, typed, then back to the scanner
+        client.line('CJ003', 'input.quantity').click()
+        client.keys(Keys.CONTROL, 'a')
+        client.keys('3', Keys.ENTER)
+        client.wait(lambda: client.lines()[1][2:] == ['3', '58.00', '174.00'])
+        client.idle()
+        client.line('HC004', 'button.remove').click()
+        client.wait(lambda: 'HC004' not in client.line_codes())
+        client.idle()
+        assert client.to_pay() == '570.00'
+
+        client.element('#pay-amount').click()
+        client.keys('1000', Keys.ENTER)
+        client.wait(lambda: client.shown('#receipt'), "no receipt")
+        assert client.text('#change') == "找零 ¥430.00"
+        receipt = client.text('#receipt')
+        for text in ["[SB] 武林店", "收银员：武林店店员", "大益 7572 熟茶饼",
+                "3 × 58.00", "现金", "570.00", "找零 ¥430.00"]:
+            assert text in receipt, (text, receipt)
+        assert client.element('#receipt .qr svg')
+        client.screenshot('receipt')
+        number = receipt.split('单号：')[1].split('\n')[0]
+
+        # The receipt prints again (the print dialog is the browser's)
+        client.driver.execute_script(
+            "window.printed = 0; window.print = () => window.printed++;")
+        client.press(Keys.F11)
+        assert client.driver.execute_script("return window.printed") == 1
+
+        client.press(Keys.F7)
+        assert client.text('#close-expected') == f'¥{start + 570:.2f}'
+        client.keys('%.2f' % (start + 560))
+        client.wait(lambda: client.text('#close-difference') == '¥-10.00')
+        client.screenshot('close-short')
+        client.press(Keys.ENTER)
+        # The back office refuses a session whose cash does not add up
+        assert "570" in client.alert() or str(start + 570) in client.alert()
+        client.element('#close-counted').clear()
+        client.element('#close-counted').send_keys(
+            '%.2f' % (start + 570), Keys.ENTER)
+        client.wait(lambda: "钱箱未开班" in client.text('#till-session'))
+        client.screenshot('closed')
+    print("scan to line shown (ms):", ', '.join(f'{t:.0f}' for t in timings))
+
+    sale = one(rpc, 'sale.point.sale', [('number', '=', number),
+            ('point.name', '=', "武林店收银台")],
+        ['state', 'total', 'till_key'], context)
+    assert sale['state'] == 'done'
+    assert decimal(sale['total']) == 570
+    assert sale['till_key']
+    lines = rpc('model.sale.point.sale.line.search_read',
+        [('sale', '=', sale['id'])], 0, None, [('id', 'ASC')],
+        ['product.code', 'quantity'], context)
+    assert [(line['product.']['code'], line['quantity']) for line in lines
+        ] == [('PE003', 2), ('CJ003', 3)]
+    payments = rpc('model.sale.point.payment.search_read',
+        [('sale', '=', sale['id'])], 0, None, None,
+        ['method.name', 'amount', 'session.state', 'session.end_amount'],
+        context)
+    payment, = payments
+    assert payment['method.']['name'] == tea_house.CASH
+    assert decimal(payment['amount']) == 570
+    assert payment['session.']['state'] == 'closed'
+    assert decimal(payment['session.']['end_amount']) == start + 570
+    rpc_admin, admin_context = admin(server)
+    reservations = rpc_admin('model.stock.reservation.search_read', [
+            ('origin', 'in', [f'sale.point.sale.line,{line["id"]}'
+                    for line in lines])],
+        0, None, None, ['state', 'quantity'], admin_context)
+    assert sorted((r['state'], r['quantity']) for r in reservations) == [
+        ('confirmed', 2), ('confirmed', 3)]
+
+
+def method_key(client, name):
+    "Return the key of the till's button of the payment method"
+    buttons = client.driver.find_elements(By.CSS_SELECTOR, '#methods button')
+    index, = [i for i, b in enumerate(buttons) if b.text.startswith(name)]
+    return getattr(Keys, 'F%d' % (8 + index))
+
+
+def test_till_member_sale(server, browser):
+    """clerk_b scans 张伟's member code from his mini-program: his name,
+    金卡 and points show, the lines take the tier's price, his 满100减20
+    coupon applies with F4, he pays ¥50 in points and the rest in cash
+    with change; the receipt shows the coupon and the points"""
+    admin_rpc, admin_context = admin(server)
+    member = one(admin_rpc, 'party.party',
+        [('name', '=', tea_house.LOYAL_MEMBER)], ['points_balance'],
+        admin_context)
+    coupon = one(admin_rpc, 'sale.promotion.coupon',
+        [('name', '=', tea_house.CAMPAIGN)], ['limit_per_member'],
+        admin_context)
+    # Another coupon of the campaign for him, the first used in story 1
+    admin_rpc('model.sale.promotion.coupon.write', [coupon['id']],
+        {'limit_per_member': 0}, admin_context)
+    number, = admin_rpc('model.sale.promotion.coupon.push', coupon['id'],
+        [member['id']], admin_context)
+    code = member_code(server, admin_rpc, admin_context)
+    rpc, context = clerk(server, CLERK_B)
+
+    with till(browser, server, 'till-member') as client:
+        client.login(*CLERK_B)
+        client.press(Keys.F12)
+        for code_ in ['PE002', 'PE002', 'CJ002']:
+            client.scan(code_)
+        client.wait(lambda: client.to_pay() == '704.00')
+        client.press(Keys.F2)
+        client.keys(code, Keys.ENTER)
+        client.wait(lambda: client.shown('#member'), "no member")
+        client.idle()
+        assert client.text('#member-name') == tea_house.LOYAL_MEMBER
+        assert client.text('#member-tier') == "金卡"
+        assert client.text('#member-points') == str(member['points_balance'])
+        # 金卡: 5 % off
+        assert [line[2:] for line in client.lines()] == [
+            ['2', '254.60', '509.20'], ['1', '159.60', '159.60']]
+        assert client.to_pay() == '668.80'
+        client.screenshot('member')
+
+        client.press(Keys.F4)
+        client.wait(lambda: client.to_pay() == '648.80')
+        assert "已用优惠券" in client.text('#coupon-applied')
+        client.screenshot('coupon')
+
+        client.element('#pay-amount').click()
+        client.keys('50')
+        client.press(method_key(client, tea_house.POINTS_METHOD))
+        client.wait(lambda: client.to_pay() == '598.80')
+        client.element('#pay-amount').click()
+        client.keys('600', Keys.ENTER)
+        client.wait(lambda: client.shown('#receipt'), "no receipt")
+        assert client.text('#change') == "找零 ¥1.20"
+        receipt = client.text('#receipt')
+        client.screenshot('receipt')
+    sale_number = receipt.split('单号：')[1].split('\n')[0]
+
+    sale = one(rpc, 'sale.point.sale', [('number', '=', sale_number),
+            ('point.name', '=', "武林店收银台")],
+        ['state', 'total', 'member', 'coupon.number'], context)
+    assert sale['state'] == 'done'
+    assert decimal(sale['total']) == Decimal('648.80')
+    assert sale['member'] == member['id']
+    redemption = one(admin_rpc, 'sale.promotion.coupon.redemption',
+        [('number', '=', number)],
+        ['state', 'channel', 'store.code', 'origin'], admin_context)
+    assert (redemption['state'], redemption['channel'],
+        redemption['store.']['code'], redemption['origin']) == (
+        'done', 'pos', 'SB', f'sale.point.sale,{sale["id"]}')
+    payments = rpc('model.sale.point.payment.search_read',
+        [('sale', '=', sale['id'])], 0, None, [('id', 'ASC')],
+        ['method.name', 'amount'], context)
+    assert [(p['method.']['name'], decimal(p['amount'])) for p in payments
+        ] == [(tea_house.POINTS_METHOD, 50), (tea_house.CASH,
+            Decimal('598.80'))]
+    entries = admin_rpc('model.member.points.entry.search_read', [
+            ('origin', 'in', [f'sale.point.payment,{payments[0]["id"]}',
+                    f'sale.point.sale,{sale["id"]}'])],
+        0, None, [('points', 'ASC')], ['type', 'points'], admin_context)
+    spent, earned = entries
+    assert (spent['type'], spent['points']) == ('redeem', -5000)
+    assert earned['type'] == 'earn' and earned['points'] > 0
+    balance = one(admin_rpc, 'party.party', [('id', '=', member['id'])],
+        ['points_balance'], admin_context)['points_balance']
+    assert balance == member['points_balance'] - 5000 + earned['points']
+    for text in [f"本单积分：{earned['points']}", f"积分余额：{balance}",
+            "优惠券", tea_house.COUPON_PRODUCT, "-20.00",
+            tea_house.POINTS_METHOD]:
+        assert text in receipt, (text, receipt)
+
+
+def test_till_manager_override(server, browser):
+    """clerk_c rings up a 2019 老班章 that 滨江店's book does not have:
+    the payment is refused with the reason, and the store manager
+    authorises the sale at the till with his login and a reason"""
+    admin_rpc, admin_context = admin(server)
+    if not admin_rpc('model.res.user.search',
+            [('login', '=', MANAGER_C[0])], 0, None, None, admin_context):
+        store, = admin_rpc('model.stock.location.search',
+            [('code', '=', 'SC')], 0, None, None, admin_context)
+        groups = [admin_rpc('model.ir.model.data.get_id',
+                *xml_id.split('.'), admin_context)
+            for xml_id in tea_house.CLERK_GROUPS]
+        admin_rpc('model.res.user.create', [{
+                    'login': MANAGER_C[0], 'name': "滨江店店长",
+                    'password': MANAGER_C[1],
+                    'company': admin_context['company'],
+                    'companies': [('add', [admin_context['company']])],
+                    'stores': [('add', [store])],
+                    'groups': [('add', groups)],
+                    }], admin_context)
+        make_manager(admin_rpc, admin_context, MANAGER_C[0], True)
+    reason = "顾客预订，中央仓明早补货"
+
+    with till(browser, server, 'till-override') as client:
+        client.login(*CLERK_C)
+        client.press(Keys.F12)
+        client.scan(tea_house.LIMITED)
+        assert client.lines()[0][1:] == ['0', '1', '3800.00', '3800.00']
+        client.element('#pay-amount').click()
+        client.keys(Keys.ENTER)
+        client.idle()
+        assert "2019 老班章" in client.alert()
+        assert client.shown('#override')
+        assert client.to_pay() == '3800.00'
+        client.screenshot('refused')
+        client.keys(reason, Keys.TAB, MANAGER_C[0], Keys.TAB, MANAGER_C[1],
+            Keys.ENTER)
+        client.wait(lambda: client.shown('#receipt'), "no receipt")
+        client.idle()
+        assert not client.shown('#override')
+        client.screenshot('sold')
+        receipt = client.text('#receipt')
+    sale_number = receipt.split('单号：')[1].split('\n')[0]
+
+    sale = one(admin_rpc, 'sale.point.sale', [('number', '=', sale_number),
+            ('point.name', '=', "滨江店收银台")],
+        ['state', 'stock_override_reason'], admin_context)
+    assert sale['state'] == 'done'
+    override = one(admin_rpc, 'sale.point.sale.stock_override',
+        [('sale', '=', sale['id'])],
+        ['quantity', 'reason', 'create_uid.login', 'beyond_book'],
+        admin_context)
+    assert (override['quantity'], override['reason'],
+        override['create_uid.']['login'], override['beyond_book']) == (
+        1, reason, MANAGER_C[0], 1)
+
+
+DROP_ANSWERS = """
+const [method, times] = arguments;
+window.dropped = 0;
+const fetch = window.fetch;
+window.fetch = async function (url, options) {
+    const response = await fetch(url, options);
+    const body = JSON.parse(options.body);
+    if (body.method.endsWith(method) && window.dropped < times) {
+        window.dropped++;
+        throw new TypeError('connection lost');
+    }
+    return response;
+};
+"""
+
+
+def test_till_reload(server, browser):
+    """The answers to a scan and to a payment are lost, as on a network
+    blip: the page is reloaded in the middle of the sale, which it shows
+    again, and sends each request again with its key; the server records
+    each once"""
+    rpc, context = clerk(server, CLERK_B)
+    with till(browser, server, 'till-reload') as client:
+        client.login(*CLERK_B)
+        client.press(Keys.F12)
+        client.scan('PE005')
+        client.driver.execute_script(DROP_ANSWERS, 'till_add', 1)
+        client.keys('CJ003', Keys.ENTER)
+        client.idle()
+        assert "网络中断" in client.alert()
+        client.screenshot('lost')
+        client.driver.refresh()
+        client.wait(lambda: client.line_codes() == ['PE005', 'CJ003'])
+        client.idle()
+        assert [line[2] for line in client.lines()] == ['1', '1']
+        client.screenshot('reloaded')
+
+        client.driver.execute_script(DROP_ANSWERS, 'pay.execute', 1)
+        client.element('#pay-amount').click()
+        client.keys(Keys.ENTER)
+        client.idle()
+        assert "网络中断" in client.alert()
+        client.driver.refresh()
+        client.wait(lambda: client.shown('#receipt'), "no receipt")
+        client.idle()
+        receipt = client.text('#receipt')
+        client.screenshot('paid')
+    sale_number = receipt.split('单号：')[1].split('\n')[0]
+
+    sale = one(rpc, 'sale.point.sale', [('number', '=', sale_number),
+            ('point.name', '=', "武林店收银台")],
+        ['state', 'total', 'lines', 'payments'], context)
+    assert sale['state'] == 'done'
+    assert decimal(sale['total']) == 128 + 58
+    assert len(sale['lines']) == 2
+    assert len(sale['payments']) == 1
