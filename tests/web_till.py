@@ -284,7 +284,7 @@ def test_till_member_sale(server, browser):
         [('name', '=', tea_house.LOYAL_MEMBER)], ['points_balance'],
         admin_context)
     coupon = one(admin_rpc, 'sale.promotion.coupon',
-        [('name', '=', tea_house.CAMPAIGN)], ['limit_per_member'],
+        [('promotion.name', '=', tea_house.CAMPAIGN)], ['limit_per_member'],
         admin_context)
     # Another coupon of the campaign for him, the first used in story 1
     admin_rpc('model.sale.promotion.coupon.write', [coupon['id']],

@@ -5,3 +5,7 @@ from trytond.exceptions import UserError
 
 class TillError(UserError):
     "A request of the till that the server refuses"
+
+
+class MicropayError(UserError):
+    "A WeChat payment-code charge that did not end paid"

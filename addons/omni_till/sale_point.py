@@ -4,6 +4,7 @@
 through its on_change: each method checks the user may see the records
 through the record rules, as the client's own read would, and writes with
 the user's access rights."""
+import hashlib
 from decimal import Decimal
 
 import segno
@@ -11,10 +12,12 @@ from sql.operators import Equal
 from trytond.i18n import gettext
 from trytond.model import Exclude, fields
 from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Eval
 from trytond.rpc import RPC
 from trytond.transaction import Transaction
 
-from .exceptions import TillError
+from . import wechat
+from .exceptions import MicropayError, TillError
 
 RECEIPT_PREFIX = 'OMNIRECEIPT:'
 
@@ -76,7 +79,7 @@ class POS(metaclass=PoolMeta):
         user = User(Transaction().user)
         methods = Method.search_read(
             [('company', '=', point.company.id)], fields_names=[
-                'name', 'cash', 'points'])
+                'name', 'cash', 'points', 'wechat_micropay'])
         return {
             'id': point.id,
             'name': point.rec_name,
@@ -122,6 +125,7 @@ class POSSale(TillKeyMixin, metaclass=PoolMeta):
         super().__setup__()
         cls.__rpc__.update({
                 'till_add': RPC(instantiate=0, readonly=False),
+                'till_micropay': RPC(instantiate=0, readonly=False),
                 'till_state': RPC(instantiate=0),
                 })
 
@@ -142,7 +146,7 @@ class POSSale(TillKeyMixin, metaclass=PoolMeta):
         cls._till_check(sales)
         sale, = sales
         if Line.search([('till_key', '=', key)]):
-            return sale.till_state([sale])
+            return cls.till_state([sale])
         if isinstance(product, str):
             code = product.strip()
             products = Product.search([
@@ -172,6 +176,49 @@ class POSSale(TillKeyMixin, metaclass=PoolMeta):
             line.on_change_product()
         line.save()
         return cls.till_state([cls(sale.id)])
+
+    @classmethod
+    def till_micropay(cls, sales, method, auth_code, amount, key):
+        """Charge amount to the customer's WeChat payment code (付款码) and
+        record it as a payment of the method, as the Pay wizard does, once
+        per key; a charge that does not end paid, or that the sale does
+        not take, is reversed"""
+        pool = Pool()
+        Method = pool.get('sale.point.payment.method')
+        Payment = pool.get('sale.point.payment')
+        cls._till_check(sales)
+        sale, = sales
+        if Payment.search([('till_key', '=', key)]):
+            return cls.till_state([sale])
+        method, = Method.search([
+                ('id', '=', int(method)),
+                ('company', '=', sale.company.id),
+                ('wechat_micropay', '=', True),
+                ])
+        amount = Decimal(str(amount)).quantize(Decimal('0.01'))
+        if sale.state != 'open' or not 0 < amount <= sale.amount_to_pay:
+            raise MicropayError(gettext(
+                    'omni_till.msg_micropay_amount', sale=sale.rec_name,
+                    amount=amount, to_pay=sale.amount_to_pay))
+        # The same key is the same order at WeChat, and a retry asks for
+        # the order again rather than charging twice
+        out_trade_no = 'T' + hashlib.sha256(key.encode()).hexdigest()[:31]
+        shop = method.wechat_shop
+        answer = wechat.micropay(
+            shop, out_trade_no, int(amount * 100), auth_code.strip(),
+            body=sale.point.rec_name)
+        try:
+            Payment.save([Payment(
+                        sale=sale, method=method, amount=amount,
+                        till_key=key,
+                        wechat_transaction=answer['transaction_id'])])
+            sale = cls(sale.id)
+            if not sale.amount_to_pay:
+                cls.process([sale])
+        except Exception:
+            wechat.reverse_order(shop, out_trade_no)
+            raise
+        return cls.till_state([sale])
 
     @classmethod
     def till_state(cls, sales):
@@ -247,3 +294,32 @@ class POSSaleLine(TillKeyMixin, metaclass=PoolMeta):
 
 class POSPayment(TillKeyMixin, metaclass=PoolMeta):
     __name__ = 'sale.point.payment'
+
+    wechat_transaction = fields.Char(
+        "WeChat Pay Transaction", readonly=True,
+        help="The transaction of the payment-code charge at WeChat Pay.")
+
+
+class POSPaymentMethod(metaclass=PoolMeta):
+    __name__ = 'sale.point.payment.method'
+
+    wechat_micropay = fields.Boolean(
+        "WeChat Payment Code",
+        states={
+            'invisible': Eval('cash', False) | Eval('points', False),
+            },
+        help="The till charges the code the customer shows in WeChat "
+        "(付款码) through WeChat Pay.")
+    wechat_shop = fields.Many2One(
+        'web.shop', "WeChat Pay Merchant",
+        domain=[('type', '=', 'mini_program')],
+        states={
+            'invisible': ~Eval('wechat_micropay', False),
+            'required': Eval('wechat_micropay', False),
+            },
+        help="The shop whose WeChat Pay merchant and APIv2 key charge the "
+        "payment codes.")
+
+    @classmethod
+    def default_wechat_micropay(cls):
+        return False
