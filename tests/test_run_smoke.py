@@ -325,6 +325,7 @@ from web_stories import (  # noqa: E402, F401
     test_story_5_insights,
 )
 from web_till import (  # noqa: E402, F401
+    test_till_attacks,
     test_till_cash_sale,
     test_till_manager_override,
     test_till_member_sale,

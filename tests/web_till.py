@@ -32,6 +32,9 @@ SHOTS = ARTIFACTS / 'till'
 CLERK_B = ('clerk_b', 'clerk-b-2026')
 CLERK_C = ('clerk_c', 'clerk-c-2026')
 MANAGER_C = ('manager_c', 'manager-c-2026')
+# WeChat payment codes the fake WeChat answers USERPAYING to
+NEVER_CONFIRMED = '134000000000000001'
+CONFIRMED = '134000000000000002'
 TIMEOUT = 30
 
 
@@ -99,6 +102,9 @@ class Till:
 
     def lines(self):
         "Return each line's product, available, quantity, price and amount"
+        return self.wait(self._lines, "no lines")
+
+    def _lines(self):
         rows = []
         for row in self.driver.find_elements(
                 By.CSS_SELECTOR, '#lines tbody tr'):
@@ -108,7 +114,7 @@ class Till:
                 else cells[2].text)
             rows.append([cells[0].text, cells[1].text, quantity,
                     cells[3].text, cells[4].text])
-        return rows
+        return rows or None
 
     def line_codes(self):
         return [row.get_attribute('data-code')
@@ -220,8 +226,9 @@ def test_till_cash_sale(server, browser):
         # The receipt prints again (the print dialog is the browser's)
         client.driver.execute_script(
             "window.printed = 0; window.print = () => window.printed++;")
-        client.press(Keys.F11)
-        assert client.driver.execute_script("return window.printed") == 1
+        client.keys(Keys.CONTROL, 'p')
+        client.wait(lambda: client.driver.execute_script(
+                "return window.printed") == 1, "not printed")
 
         client.press(Keys.F7)
         assert client.text('#close-expected') == f'¥{start + 570:.2f}'
@@ -277,8 +284,9 @@ def method_key(client, name):
 def test_till_member_sale(server, browser):
     """clerk_b scans 张伟's member code from his mini-program: his name,
     金卡 and points show, the lines take the tier's price, his 满100减20
-    coupon applies with F4, he pays ¥50 in points and the rest in cash
-    with change; the receipt shows the coupon and the points"""
+    coupon applies with F4, he pays ¥50 in points and the rest with his
+    WeChat payment code (付款码), which he confirms in time only the second
+    time; the receipt shows the coupon and the points"""
     admin_rpc, admin_context = admin(server)
     member = one(admin_rpc, 'party.party',
         [('name', '=', tea_house.LOYAL_MEMBER)], ['points_balance'],
@@ -289,7 +297,7 @@ def test_till_member_sale(server, browser):
     # Another coupon of the campaign for him, the first used in story 1
     admin_rpc('model.sale.promotion.coupon.write', [coupon['id']],
         {'limit_per_member': 0}, admin_context)
-    number, = admin_rpc('model.sale.promotion.coupon.push', coupon['id'],
+    admin_rpc('model.sale.promotion.coupon.push', coupon['id'],
         [member['id']], admin_context)
     code = member_code(server, admin_rpc, admin_context)
     rpc, context = clerk(server, CLERK_B)
@@ -322,32 +330,48 @@ def test_till_member_sale(server, browser):
         client.keys('50')
         client.press(method_key(client, tea_house.POINTS_METHOD))
         client.wait(lambda: client.to_pay() == '598.80')
-        client.element('#pay-amount').click()
-        client.keys('600', Keys.ENTER)
+        # His WeChat payment code: he does not confirm in time, and the
+        # charge is reversed
+        server.wechat.payment_code(NEVER_CONFIRMED, 'USERPAYING')
+        client.press(method_key(client, tea_house.WECHAT_CODE))
+        client.keys(NEVER_CONFIRMED, Keys.ENTER)
+        client.idle()
+        assert "已撤销" in client.alert()
+        assert client.to_pay() == '598.80'
+        client.screenshot('reversed')
+        # then he confirms after the till asked twice
+        server.wechat.payment_code(CONFIRMED, 'USERPAYING', queries=2)
+        client.press(method_key(client, tea_house.WECHAT_CODE))
+        client.keys(CONFIRMED, Keys.ENTER)
         client.wait(lambda: client.shown('#receipt'), "no receipt")
-        assert client.text('#change') == "找零 ¥1.20"
+        client.idle()
         receipt = client.text('#receipt')
         client.screenshot('receipt')
     sale_number = receipt.split('单号：')[1].split('\n')[0]
 
     sale = one(rpc, 'sale.point.sale', [('number', '=', sale_number),
             ('point.name', '=', "武林店收银台")],
-        ['state', 'total', 'member', 'coupon.number'], context)
+        ['state', 'total', 'member', 'coupon'], context)
     assert sale['state'] == 'done'
     assert decimal(sale['total']) == Decimal('648.80')
     assert sale['member'] == member['id']
     redemption = one(admin_rpc, 'sale.promotion.coupon.redemption',
-        [('number', '=', number)],
+        [('number', '=', sale['coupon'])],
         ['state', 'channel', 'store.code', 'origin'], admin_context)
     assert (redemption['state'], redemption['channel'],
         redemption['store.']['code'], redemption['origin']) == (
         'done', 'pos', 'SB', f'sale.point.sale,{sale["id"]}')
     payments = rpc('model.sale.point.payment.search_read',
         [('sale', '=', sale['id'])], 0, None, [('id', 'ASC')],
-        ['method.name', 'amount'], context)
+        ['method.name', 'amount', 'wechat_transaction'], context)
     assert [(p['method.']['name'], decimal(p['amount'])) for p in payments
-        ] == [(tea_house.POINTS_METHOD, 50), (tea_house.CASH,
+        ] == [(tea_house.POINTS_METHOD, 50), (tea_house.WECHAT_CODE,
             Decimal('598.80'))]
+    orders = {o['auth_code']: o for o in server.wechat.micropays.values()}
+    assert orders[NEVER_CONFIRMED]['state'] == 'REVOKED'
+    confirmed = orders[CONFIRMED]
+    assert (confirmed['state'], confirmed['total_fee']) == ('SUCCESS', '59880')
+    assert payments[1]['wechat_transaction'] == confirmed['transaction_id']
     entries = admin_rpc('model.member.points.entry.search_read', [
             ('origin', 'in', [f'sale.point.payment,{payments[0]["id"]}',
                     f'sale.point.sale,{sale["id"]}'])],
@@ -360,7 +384,7 @@ def test_till_member_sale(server, browser):
     assert balance == member['points_balance'] - 5000 + earned['points']
     for text in [f"本单积分：{earned['points']}", f"积分余额：{balance}",
             "优惠券", tea_house.COUPON_PRODUCT, "-20.00",
-            tea_house.POINTS_METHOD]:
+            tea_house.POINTS_METHOD, tea_house.WECHAT_CODE]:
         assert text in receipt, (text, receipt)
 
 
@@ -455,7 +479,8 @@ def test_till_reload(server, browser):
         client.driver.refresh()
         client.wait(lambda: client.line_codes() == ['PE005', 'CJ003'])
         client.idle()
-        assert [line[2] for line in client.lines()] == ['1', '1']
+        client.wait(lambda: [line[2] for line in client.lines()] == [
+                '1', '1'])
         client.screenshot('reloaded')
 
         client.driver.execute_script(DROP_ANSWERS, 'pay.execute', 1)
@@ -477,3 +502,70 @@ def test_till_reload(server, browser):
     assert decimal(sale['total']) == 128 + 58
     assert len(sale['lines']) == 2
     assert len(sale['payments']) == 1
+
+
+def refused(rpc, method, *params):
+    "Call method over JSON-RPC; return the error the server answers"
+    try:
+        rpc(method, *params)
+    except AssertionError as error:
+        return error.args[0]
+    raise AssertionError(f"{method} was not refused")
+
+
+def test_till_attacks(server):
+    """What the till's methods refuse over raw JSON-RPC, whatever the page
+    sends: clerk_b reads and changes only the sales and tills of 武林店,
+    charges payment codes only with a payment-code method, and nobody but
+    an administrator reads the merchant's v2 key"""
+    admin_rpc, admin_context = admin(server)
+    rpc, context = clerk(server, CLERK_B)
+    theirs = one(admin_rpc, 'sale.point', [('name', '=', "西湖店收银台")],
+        ['id'], admin_context)['id']
+    ours = one(rpc, 'sale.point', [], ['id'], context)['id']
+    assert rpc('model.sale.point.search', [], 0, None, None, context) == [
+        ours]
+    assert refused(rpc, 'model.sale.point.till_info', [theirs], context)
+    assert refused(
+        rpc, 'model.sale.point.till_open_session', [theirs], context)
+    # His current warehouse, a preference, names the other store
+    store, = admin_rpc('model.stock.location.search',
+        [('code', '=', 'SA')], 0, None, None, admin_context)
+    with contextlib.suppress(AssertionError):
+        rpc('model.res.user.set_preferences', {'warehouse': store}, context)
+    assert refused(rpc, 'model.sale.point.till_info', [theirs], context)
+
+    sale, = admin_rpc('model.sale.point.sale.create',
+        [{'point': theirs}], admin_context)
+    for method, params in [
+            ('till_state', []),
+            ('till_add', ['PE002', 1, 'attack-1']),
+            ('till_micropay', [1, '134567890123456789', '1', 'attack-2']),
+            ]:
+        assert refused(rpc, f'model.sale.point.sale.{method}', [sale],
+            *params, context)
+    assert refused(rpc, 'model.sale.point.sale.create',
+        [{'point': theirs, 'till_key': 'attack-3'}], context)
+    assert not admin_rpc('model.sale.point.sale.line.search',
+        [('sale', '=', sale)], 0, None, None, admin_context)
+    admin_rpc('model.sale.point.sale.delete', [sale], admin_context)
+
+    # A payment code charged with the cash method
+    own, = rpc('model.sale.point.sale.create', [{'point': ours}], context)
+    rpc('model.sale.point.sale.till_add', [own], 'PE002', 1, 'attack-4',
+        context)
+    cash = one(rpc, 'sale.point.payment.method',
+        [('name', '=', tea_house.CASH)], ['id'], context)['id']
+    assert refused(rpc, 'model.sale.point.sale.till_micropay', [own], cash,
+        '134567890123456789', '1', 'attack-5', context)
+    assert not rpc('model.sale.point.payment.search',
+        [('sale', '=', own)], 0, None, None, context)
+    rpc('model.sale.point.sale.delete', [own], context)
+
+    shop = one(admin_rpc, 'web.shop', [('name', '=', tea_house.SHOP)],
+        ['wechatpay_v2_key'], admin_context)
+    assert shop['wechatpay_v2_key'] == '********'
+    assert refused(rpc, 'model.web.shop.read', [shop['id']],
+        ['wechatpay_v2_key'], context)
+    assert refused(rpc, 'model.web.shop.write', [shop['id']],
+        {'wechatpay_v2_key': 'attacker'}, context)

@@ -190,11 +190,14 @@ class POSSale(TillKeyMixin, metaclass=PoolMeta):
         sale, = sales
         if Payment.search([('till_key', '=', key)]):
             return cls.till_state([sale])
-        method, = Method.search([
+        methods = Method.search([
                 ('id', '=', int(method)),
                 ('company', '=', sale.company.id),
                 ('wechat_micropay', '=', True),
                 ])
+        if not methods:
+            raise MicropayError(gettext('omni_till.msg_micropay_method'))
+        method, = methods
         amount = Decimal(str(amount)).quantize(Decimal('0.01'))
         if sale.state != 'open' or not 0 < amount <= sale.amount_to_pay:
             raise MicropayError(gettext(

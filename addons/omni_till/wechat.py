@@ -13,6 +13,7 @@ import tempfile
 import time
 
 import requests
+from trytond import config
 from trytond.i18n import gettext
 from trytond.transaction import Transaction
 from wechatpy.exceptions import WeChatPayException
@@ -81,11 +82,13 @@ def client_ip():
     return request.get('remote_addr') or '127.0.0.1'
 
 
-def micropay(shop, out_trade_no, total_fee, auth_code, body,
-        wait=USERPAYING_WAIT, interval=QUERY_INTERVAL):
+def micropay(shop, out_trade_no, total_fee, auth_code, body):
     """Charge total_fee to the payment code and return WeChat's answer of
     the paid order; raise MicropayError when it is not paid, after
-    reversing what may have been charged"""
+    reversing what may have been charged.  [omni] micropay_wait of
+    trytond.conf is how long the customer has to confirm, in seconds"""
+    wait = config.getfloat('omni', 'micropay_wait', default=USERPAYING_WAIT)
+    interval = min(QUERY_INTERVAL, wait / 10)
     with v2_client(shop) as client:
         try:
             answer = client.micropay.create(

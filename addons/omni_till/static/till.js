@@ -321,6 +321,10 @@
                         till_key: request.key}});
             }
             await loadSale(request.sale);
+        } else if (request.kind === 'micropay') {
+            render(await rpc('model.sale.point.sale.till_micropay',
+                [request.sale], request.method, request.code, request.amount,
+                request.key));
         }
     }
 
@@ -417,6 +421,13 @@
         if (!sale || sale.state !== 'open' || !sale.lines.length) {
             return;
         }
+        if (method.wechat_micropay) {
+            $('micropay').dataset.method = method.id;
+            $('micropay').hidden = false;
+            $('micropay-code').value = '';
+            $('micropay-code').focus();
+            return;
+        }
         const due = toPay();
         const typed = $('pay-amount').value.trim();
         const tendered = typed ? Number(typed) : due;
@@ -444,6 +455,25 @@
             renderReceipt(sale);
         }
         await refreshSession();
+    }
+
+    // The customer's WeChat payment code, charged by the server, which
+    // waits while the customer confirms in WeChat
+    async function micropay(code) {
+        const method = till.methods.find(
+            (m) => m.id === Number($('micropay').dataset.method));
+        const typed = $('pay-amount').value.trim();
+        const amount = Math.min(typed ? Number(typed) : toPay(), toPay());
+        $('micropay-waiting').hidden = false;
+        try {
+            await pending({kind: 'micropay', sale: sale.id, method: method.id,
+                code, amount: amount.toFixed(2), key: newKey()});
+        } finally {
+            $('micropay-waiting').hidden = true;
+            $('micropay').hidden = true;
+            $('pay-amount').value = '';
+        }
+        lastPayment = {method, amount};
     }
 
     // The lines the book does not have: the store's policy may let a store
@@ -641,7 +671,8 @@
     }
 
     function focusScan() {
-        if (!$('till').hidden && $('override').hidden && $('close-session').hidden) {
+        if (!$('till').hidden && $('override').hidden
+                && $('close-session').hidden && $('micropay').hidden) {
             $('scan').focus();
         }
     }
@@ -698,13 +729,21 @@
             F6: () => $('session-open').hidden || $('session-open').click(),
             F7: () => $('session-close').hidden || $('session-close').click(),
             F12: () => newSale(),
-            F11: () => $('reprint').disabled || $('reprint').click(),
             Escape: () => {
                 $('close-session').hidden = true;
+                $('micropay').hidden = true;
                 $('search-results').hidden = true;
                 focusScan();
             },
         };
+        if (event.ctrlKey && event.key === 'p') {
+            // The receipt is what prints: again, from the server
+            event.preventDefault();
+            if (!$('reprint').disabled) {
+                $('reprint').click();
+            }
+            return;
+        }
         const method = /^F(\d+)$/.exec(event.key);
         if (method && till && Number(method[1]) >= 8) {
             const button = $('methods').children[Number(method[1]) - 8];
@@ -756,6 +795,17 @@
         if (cash) {
             task(() => pay(cash));
         }
+    });
+    $('micropay').addEventListener('submit', (event) => {
+        event.preventDefault();
+        const code = $('micropay-code').value.trim();
+        if (code) {
+            task(() => micropay(code)).then(focusScan);
+        }
+    });
+    $('micropay-cancel').addEventListener('click', () => {
+        $('micropay').hidden = true;
+        focusScan();
     });
     $('pay-amount').addEventListener('input', () => {
         $('change').hidden = true;
