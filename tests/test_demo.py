@@ -52,7 +52,7 @@ def count(config):
 
 @pytest.fixture(scope='module')
 def demo():
-    config = activate_modules('omni_insights')
+    config = activate_modules(['omni_insights', 'omni_till'])
     tea_house.load(config)
     first = count(config)
     warehouses, products = tea_house.load(config)

@@ -171,7 +171,6 @@ class FakeWeChat:
             'wechatpay_serial_no': settings['mch_serial_no'],
             'wechatpay_private_key': settings['private_key'],
             'wechatpay_apiv3_key': settings['apiv3_key'],
-            'wechatpay_v2_key': settings['v2_key'],
             'wechatpay_public_key': settings['public_key'],
             'wechatpay_public_key_id': settings['public_key_id'],
             }
