@@ -10,10 +10,11 @@ run after the staff's stories. They sell at 武林店 and 滨江店, so that
 the walk-through that follows still finds 西湖店's last 2019 老班章.
 Screenshots are kept in var/test-artifacts/till/."""
 import contextlib
+import secrets
 import time
 from decimal import Decimal
 
-from demo_site import ARTIFACTS, RPC
+from demo_site import ARTIFACTS, RPC, mall_api
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -569,3 +570,58 @@ def test_till_attacks(server):
         ['wechatpay_v2_key'], context)
     assert refused(rpc, 'model.web.shop.write', [shop['id']],
         {'wechatpay_v2_key': 'attacker'}, context)
+
+
+def paid_pickup_order(server, store_code, product_code):
+    """Return a new member's pickup order at the store, paid through the
+    demo's fake WeChat, as the mall API answers it"""
+    rpc, context = admin(server)
+    shop = one(rpc, 'web.shop', [('name', '=', tea_house.SHOP)], ['id'],
+        context)['id']
+    store, = rpc('model.stock.location.search', [('code', '=', store_code)],
+        0, None, None, context)
+    product, = rpc('model.product.product.search',
+        [('code', '=', product_code)], 0, None, None, context)
+    session = mall_api(server, '/login',
+        {'shop': shop, 'code': 'till-' + secrets.token_hex(6)})
+    token = session['token']
+    phone = '139%08d' % secrets.randbelow(10 ** 8)
+    mall_api(server, '/me/phone', {'code': f'phone-{phone}'}, token)
+    order = mall_api(server, '/orders', {
+            'items': [{'product': product, 'quantity': 1}],
+            'fulfilment': 'pickup', 'store': store,
+            }, token, key=secrets.token_hex(8))['order']
+    deadline = time.monotonic() + 30
+    while order['status'] != 'paid' and time.monotonic() < deadline:
+        time.sleep(0.2)
+        order = mall_api(server, f"/orders/{order['id']}", token=token)
+    assert order['status'] == 'paid', order
+    return order
+
+
+def test_till_pickup(server, browser):
+    """A member's mall order for pickup at 武林店, paid: clerk_b scans its
+    QR code into the till's scan field, sees the order and hands it over
+    with Enter, through the back office's Pickup Handover"""
+    order = paid_pickup_order(server, 'SB', 'WL001')
+    rpc, context = clerk(server, CLERK_B)
+    with till(browser, server, 'till-pickup') as client:
+        client.login(*CLERK_B)
+        client.press(Keys.F12)
+        client.keys(order['pickup']['qr'], Keys.ENTER)
+        client.wait(lambda: client.shown('#pickup'), "no pickup order")
+        client.idle()
+        assert client.text('#pickup-number') == order['number']
+        assert "安溪铁观音 × 1" in client.text('#pickup-lines')
+        client.screenshot('order')
+        client.press(Keys.ENTER)
+        client.wait(lambda: not client.shown('#pickup'))
+        assert "已交付" in client.alert()
+        client.screenshot('handed-over')
+    admin_rpc, admin_context = admin(server)
+    sale = one(admin_rpc, 'sale.sale', [('number', '=', order['number'])],
+        ['pickup_state', 'shipment_state', 'pickup_point.name'],
+        admin_context)
+    assert sale['pickup_state'] == 'picked_up'
+    assert sale['shipment_state'] == 'sent'
+    assert sale['pickup_point.']['name'] == "武林店收银台"

@@ -227,10 +227,19 @@ class POSSale(TillKeyMixin, metaclass=PoolMeta):
     def till_state(cls, sales):
         "Return what the till shows of the sale"
         pool = Pool()
+        Availability = pool.get('stock.availability')
         Entry = pool.get('member.points.entry')
         cls._till_check(sales)
         sale, = sales
         member = sale.member
+        location = sale.point.storage_location
+        # What the lines' Available shows, read at once
+        goods = [
+            line.product for line in sale.lines
+            if line.product.type == 'goods']
+        available = {
+            product: figures[2] for (product, _), figures in
+            Availability.get(goods, [location]).items()} if goods else {}
         state = {
             'id': sale.id,
             'key': sale.till_key,
@@ -249,7 +258,7 @@ class POSSale(TillKeyMixin, metaclass=PoolMeta):
                     'quantity': line.quantity,
                     'unit_price': number(line.unit_price),
                     'amount': number(line.amount),
-                    'available': line.stock_available,
+                    'available': available.get(line.product.id),
                     'coupon': line.is_coupon_discount,
                     } for line in sale.lines],
             'payments': [{

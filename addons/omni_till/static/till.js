@@ -16,6 +16,7 @@
     let busy = false;
     let lastPayment = null; // the last payment, for the change on the receipt
     const LOST = ['NetworkError', 'ServerError'];
+    const PICKUP_PREFIX = 'OMNIPICKUP:';
 
     // Storage ------------------------------------------------------------
     function stored() {
@@ -333,6 +334,10 @@
         if (!text) {
             return;
         }
+        if (text.toUpperCase().startsWith(PICKUP_PREFIX)) {
+            await verifyPickup(text);
+            return;
+        }
         if (/[^\x21-\x7e]/.test(text)) {
             await searchProducts(text);
             return;
@@ -474,6 +479,81 @@
             $('pay-amount').value = '';
         }
         lastPayment = {method, amount};
+    }
+
+    // A pickup order handed over against its code, through the back
+    // office's Pickup Handover wizard, which checks the code again when it
+    // hands over
+    let handover = null;
+
+    function pickupContext() {
+        return Object.assign({}, context, {
+            active_model: 'sale.point', active_id: till.id,
+            active_ids: [till.id]});
+    }
+
+    async function endHandover() {
+        if (handover) {
+            const session = handover.session;
+            handover = null;
+            await rpc('wizard.sale.point.pickup_handover.delete', session)
+                .catch(() => null);
+        }
+        $('pickup').hidden = true;
+    }
+
+    async function verifyPickup(code) {
+        await endHandover();
+        const ctx = pickupContext();
+        const [session] = await call(
+            auth, 'wizard.sale.point.pickup_handover.create', ctx);
+        handover = {session, start: {point: till.id, code}};
+        const answer = await call(auth,
+            'wizard.sale.point.pickup_handover.execute', session,
+            {start: handover.start}, 'verify', ctx);
+        const view = answer.view || {};
+        if (view.state !== 'order') {
+            await endHandover();
+            say((view.defaults && view.defaults.message) || '自提码无效');
+            return;
+        }
+        const order = view.defaults;
+        // The view's values, without the names of its records
+        handover.order = Object.fromEntries(Object.entries(order).filter(
+            ([name]) => !name.endsWith('.')));
+        const [sale] = await rpc('model.sale.sale.read', [order.sale],
+            ['number', 'party.rec_name']);
+        const lines = await rpc('model.sale.line.read', order.lines,
+            ['product.rec_name', 'quantity', 'amount']);
+        $('pickup-number').textContent = sale.number;
+        $('pickup-member').textContent = '会员：' + sale['party.'].rec_name;
+        $('pickup-total').textContent = money(order.total_amount.decimal
+            || order.total_amount);
+        $('pickup-lines').replaceChildren(...lines.map((line) => {
+            const label = document.createElement('label');
+            const box = document.createElement('input');
+            box.type = 'checkbox';
+            box.value = line.id;
+            label.append(box, ' ' + line['product.'].rec_name + ' × '
+                + line.quantity);
+            return label;
+        }));
+        $('scan').value = '';
+        $('pickup').hidden = false;
+        $('pickup').querySelector('button[type=submit]').focus();
+    }
+
+    async function handOver() {
+        const refused = [...$('pickup-lines').querySelectorAll('input:checked')]
+            .map((box) => Number(box.value));
+        const order = Object.assign({}, handover.order, {
+            refused_lines: refused});
+        await call(auth, 'wizard.sale.point.pickup_handover.execute',
+            handover.session, {start: handover.start, order}, 'handover',
+            pickupContext());
+        const number = $('pickup-number').textContent;
+        await endHandover();
+        say('自提订单 ' + number + ' 已交付', true);
     }
 
     // The lines the book does not have: the store's policy may let a store
@@ -671,7 +751,7 @@
     }
 
     function focusScan() {
-        if (!$('till').hidden && $('override').hidden
+        if (!$('till').hidden && $('override').hidden && $('pickup').hidden
                 && $('close-session').hidden && $('micropay').hidden) {
             $('scan').focus();
         }
@@ -730,6 +810,9 @@
             F7: () => $('session-close').hidden || $('session-close').click(),
             F12: () => newSale(),
             Escape: () => {
+                if (!$('pickup').hidden) {
+                    task(endHandover);
+                }
                 $('close-session').hidden = true;
                 $('micropay').hidden = true;
                 $('search-results').hidden = true;
@@ -795,6 +878,13 @@
         if (cash) {
             task(() => pay(cash));
         }
+    });
+    $('pickup').addEventListener('submit', (event) => {
+        event.preventDefault();
+        task(handOver).then(focusScan);
+    });
+    $('pickup-cancel').addEventListener('click', () => {
+        task(endHandover).then(focusScan);
     });
     $('micropay').addEventListener('submit', (event) => {
         event.preventDefault();
