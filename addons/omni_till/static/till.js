@@ -702,7 +702,8 @@
         row.append(quantity, cell(money(line.unit_price), 'number'),
             cell(money(line.amount), 'number'));
         const actions = document.createElement('td');
-        if (open) {
+        // The coupon's line goes with the coupon, not by hand
+        if (open && !line.coupon) {
             const remove = document.createElement('button');
             remove.type = 'button';
             remove.className = 'remove';
