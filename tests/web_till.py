@@ -215,6 +215,7 @@ def test_till_cash_sale(server, browser):
         client.element('#pay-amount').click()
         client.keys('1000', Keys.ENTER)
         client.wait(lambda: client.shown('#receipt'), "no receipt")
+        client.idle()
         assert client.text('#change') == "找零 ¥430.00"
         receipt = client.text('#receipt')
         for text in ["[SB] 武林店", "收银员：武林店店员", "大益 7572 熟茶饼",
