@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 MODULES := omni_inventory_bridge omni_member_hub omni_o2o_pickup \
-	omni_miniprogram omni_insights
+	omni_miniprogram omni_insights omni_till
 # Empty: the embedded SQLite database under var/db.
 # postgresql://user:password@host:port/ : that PostgreSQL server.
 DB ?=

@@ -30,6 +30,8 @@ VAT = "增值税 13%"
 ACCOUNT_CATEGORY = "应税商品 13%"
 CASH = "现金"
 WECHAT_PAY = "微信支付"
+# The till charges the code the customer shows in WeChat (omni_till)
+WECHAT_CODE = "微信付款码"
 SHOP = "小程序商城"
 PICKUP_DISCOUNT = Decimal('0.05')
 NEARBY_RADIUS = 5.0
@@ -531,9 +533,21 @@ def setup_shop(config, company, warehouses, lang, country, products,
         shop.wechatpay_apiv3_key = wechat['apiv3_key']
         shop.wechatpay_public_key = wechat['public_key']
         shop.wechatpay_public_key_id = wechat['public_key_id']
+        shop.wechatpay_v2_key = wechat['v2_key']
         shop.wechat_notify_url = wechat['notify_url']
     shop.save()
     return shop
+
+
+def setup_payment_code(config, shop):
+    """The tills' payment method that charges WeChat payment codes through
+    the shop's merchant, into the WeChat Pay account"""
+    Method = Model.get('sale.point.payment.method', config=config)
+    wechat_pay, = Method.find([('name', '=', WECHAT_PAY)])
+    get_or_create(
+        config, 'sale.point.payment.method', [('name', '=', WECHAT_CODE)],
+        name=WECHAT_CODE, cash=False, account=wechat_pay.account,
+        wechat_micropay=True, wechat_shop=shop)
 
 
 def setup_users(config, company, warehouses, lang):
@@ -942,7 +956,9 @@ def load(config, admin_password=None, wechat=None):
     setup_supply(config, accounts, supplier, warehouses, products)
     setup_stock(config, warehouses, products)
     setup_members(config, country, warehouses)
-    setup_shop(config, company, warehouses, lang, country, products, wechat)
+    shop = setup_shop(
+        config, company, warehouses, lang, country, products, wechat)
+    setup_payment_code(config, shop)
     setup_users(config, company, warehouses, lang)
     setup_replenishment(config, company, warehouses, products)
     setup_pickup_payment(config, accounts)

@@ -93,7 +93,9 @@ def write_config(tmp, label, port, wechat_url):
         f"[database]\npath = {tmp}\n"
         f"[web]\nlisten = 127.0.0.1:{port}\nroot = {WEB_ROOT}\n"
         f"[omni]\nwechat_api_url = {wechat_url}\n"
-        f"wechatpay_api_url = {wechat_url}\n")
+        f"wechatpay_api_url = {wechat_url}\n"
+        # seconds a customer has to confirm a payment code at the till
+        "micropay_wait = 3\n")
     return config
 
 

@@ -52,7 +52,7 @@ def count(config):
 
 @pytest.fixture(scope='module')
 def demo():
-    config = activate_modules('omni_insights')
+    config = activate_modules(['omni_insights', 'omni_till'])
     tea_house.load(config)
     first = count(config)
     warehouses, products = tea_house.load(config)
@@ -91,8 +91,11 @@ def test_points_of_sale(demo):
     assert sorted(p.storage_location.id for p in points) == sorted(
         warehouses[c].storage_location.id for c in tea_house.STORES)
     methods = {m.name: m for m in Method.find([])}
-    assert methods.keys() == {"现金", "微信支付", "积分"}
+    assert methods.keys() == {"现金", "微信支付", "积分", "微信付款码"}
     assert methods["积分"].points
+    code = methods["微信付款码"]
+    assert code.wechat_micropay and code.wechat_shop.name == tea_house.SHOP
+    assert code.account == methods["微信支付"].account
     assert methods["现金"].cash and not methods["微信支付"].cash
     assert methods["现金"].account != methods["微信支付"].account
     for point in points:

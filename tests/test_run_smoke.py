@@ -35,7 +35,7 @@ from trytond.modules.omni_miniprogram.api import (
 
 OMNI_MODULES = [
     'omni_insights', 'omni_inventory_bridge', 'omni_member_hub',
-    'omni_miniprogram', 'omni_o2o_pickup']
+    'omni_miniprogram', 'omni_o2o_pickup', 'omni_till']
 CLERK_A = ('clerk_a', 'clerk-a-2026')
 
 # `make run` serves the embedded SQLite database; the demo itself is loaded
@@ -89,7 +89,7 @@ def test_clerk_sees_store_stock(server):
 
 
 def test_omni_modules_activated(server):
-    "The five omni modules are activated and the API answers"
+    "The six omni modules are activated and the API answers"
     url, name = server
     rpc = RPC(url, name)
     rpc.login(*CLERK_A)
@@ -386,6 +386,14 @@ from web_stories import (  # noqa: E402, F401
     test_story_3_endless_aisle,
     test_story_4_stock_override,
     test_story_5_insights,
+)
+from web_till import (  # noqa: E402, F401
+    test_till_attacks,
+    test_till_cash_sale,
+    test_till_manager_override,
+    test_till_member_sale,
+    test_till_pickup,
+    test_till_reload,
 )
 
 

@@ -89,7 +89,7 @@ class RPC:
 
 @pytest.fixture(scope='module')
 def demo():
-    config = activate_modules('omni_insights')
+    config = activate_modules(['omni_insights', 'omni_till'])
     warehouses, products = tea_house.load(config)
     POS = Model.get('sale.point', config=config)
     tills = {code: POS.find([('storage_location', '=',

@@ -22,7 +22,7 @@ MODULES = sorted(p.parent.name for p in ADDONS.glob('*/tryton.cfg'))
 
 
 def setup_module():
-    activate_module('omni_insights')
+    activate_module(['omni_insights', 'omni_till'])
 
 
 def teardown_module():

@@ -25,7 +25,8 @@ from wechat_dev_server import shop_settings  # noqa: E402
 
 from demo.tea_house import SHOP, USERS  # noqa: E402
 
-TOP_MODULE = 'omni_insights'
+# The modules that nothing else depends on
+TOP_MODULES = ['omni_insights', 'omni_till']
 ADMIN_EMAIL = 'admin@example.com'
 
 
@@ -88,7 +89,7 @@ def prepare(name, config_file, admin_password, state_dir):
         passfile.write(admin_password + '\n')
         passfile.flush()
         run(str(bin_dir / 'trytond-admin'), '-c', config_file, '-d', name,
-            '--all', '-u', TOP_MODULE, '--activate-dependencies',
+            '--all', '-u', *TOP_MODULES, '--activate-dependencies',
             '-l', 'zh_CN', '--email', ADMIN_EMAIL,
             TRYTONPASSFILE=passfile.name)
     with tempfile.NamedTemporaryFile('w', suffix='.json') as wechat:
@@ -112,6 +113,7 @@ def print_banner(name, config_file, admin_password):
     print(f"\nOmni Retail serves {url}/ (database \"{name}\", "
         f"API {url}/{name}/omni/v1/)")
     print_mall(name, config_file, url)
+    print(f"Till: {url}/{name}/omni/till/ (log in as a clerk)")
     print("Demo logins:")
     print(f"  {'admin':8} {admin_password:16} administrator")
     for login, description, password, *_ in USERS:

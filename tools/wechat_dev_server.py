@@ -53,6 +53,7 @@ def identity(state_dir):
         'mchid': fake.mchid,
         'mch_serial_no': fake.mch_serial_no,
         'apiv3_key': fake.apiv3_key,
+        'v2_key': fake.v2_key,
         'public_key_id': fake.public_key_id,
         'merchant_key': private_pem(rsa_key('dev merchant')),
         'platform_key': private_pem(rsa_key('dev platform')),
@@ -82,6 +83,10 @@ class DevWeChat(FakeWeChat):
         for name in ['appid', 'secret', 'mchid', 'mch_serial_no',
                 'apiv3_key', 'public_key_id']:
             setattr(self, name, values[name])
+        # An identity made before the payment code has no v2 key: one
+        # derived from its APIv3 key lasts as well
+        self.v2_key = values.get('v2_key') or hashlib.sha256(
+            ('v2:' + values['apiv3_key']).encode()).hexdigest()[:32]
         self.pay_delay = pay_delay
 
     def later(self, func, *args):

@@ -8,6 +8,12 @@ getuserphonenumber, subscribe send) and WeChat Pay v3 in public-key mode
 checks, signs its answers with the platform key and builds, signs and
 encrypts the notifications that WeChat Pay posts.
 
+It serves WeChat Pay v2's payment-code API too (micropay, orderquery,
+reverse): XML signed with the merchant's v2 key (MD5 or HMAC-SHA256), and
+answers as WeChat does to the payment codes set with payment_code():
+at once, USERPAYING until the customer confirms or for ever, or an error
+code such as AUTHCODEEXPIRE, NOTENOUGH or SYSTEMERROR.
+
     with FakeWeChat() as fake:       # also points [omni] *_api_url at it
         shop.wechat_appid = fake.appid ...   # or fake.shop_values()
         fake.add_login('code-1', 'o-openid-1')
@@ -29,11 +35,18 @@ from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+import xmltodict
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from trytond import config
+from wechatpy.pay.utils import (
+    calculate_signature,
+    calculate_signature_hmac,
+    dict_to_xml,
+)
+from wechatpy.utils import random_string
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
 SIGNATURE_TYPE = 'WECHATPAY2-SHA256-RSA2048'
@@ -108,6 +121,7 @@ class FakeWeChat:
         self.mchid = '1900%06d' % secrets.randbelow(10 ** 6)
         self.mch_serial_no = secrets.token_hex(20).upper()
         self.apiv3_key = secrets.token_hex(16)
+        self.v2_key = secrets.token_hex(16)
         self.public_key_id = 'PUB_KEY_ID_' + secrets.token_hex(16).upper()
         self.merchant_key = merchant_key or rsa_key('merchant')
         self.platform_key = platform_key or rsa_key('platform')
@@ -125,6 +139,8 @@ class FakeWeChat:
         self.subscribe_messages = []
         self.orders = {}
         self.refunds = {}
+        self.payment_codes = {}
+        self.micropays = {}
         self.server = None
         self._config = None
 
@@ -139,6 +155,7 @@ class FakeWeChat:
             'mch_serial_no': self.mch_serial_no,
             'private_key': private_pem(self.merchant_key),
             'apiv3_key': self.apiv3_key,
+            'v2_key': self.v2_key,
             'public_key': public_pem(self.platform_key),
             'public_key_id': self.public_key_id,
             }
@@ -634,6 +651,134 @@ class FakeWeChat:
             result['success_time'] = refund['success_time']
         return result
 
+    # WeChat Pay v2: the payment code (付款码) --------------------------
+    def payment_code(self, auth_code, outcome='SUCCESS', queries=None):
+        """Set how WeChat answers a charge of the payment code: SUCCESS,
+        USERPAYING (paid after that many queries, or never when None) or
+        an error code (AUTHCODEEXPIRE, NOTENOUGH, SYSTEMERROR, ...)"""
+        self.payment_codes[auth_code] = (outcome, queries)
+
+    V2_ERRORS = {
+        'AUTHCODEEXPIRE': "二维码已过期，请用户在微信上刷新后再试",
+        'NOTENOUGH': "余额不足",
+        'AUTH_CODE_INVALID': (
+            "请扫描微信支付授权码(以10/11/12/13/14/15为前缀的18位数字)"),
+        'SYSTEMERROR': "系统超时",
+        'USERPAYING': "需要用户输入支付密码",
+        'ORDERPAID': "该订单已支付",
+        'ORDERNOTEXIST': "此交易订单号不存在",
+        'PARAM_ERROR': "参数错误",
+        }
+
+    def v2_call(self, name, body):
+        """Answer a v2 request as WeChat does: return_code FAIL for a
+        request it cannot read or whose signature is wrong, result_code
+        FAIL with err_code for a refused one; signed with the v2 key"""
+        try:
+            data = xmltodict.parse(body)['xml']
+        except Exception:
+            return self.v2_xml({'return_code': 'FAIL',
+                    'return_msg': "XML格式错误"}, sign=False)
+        sign_type = data.get('sign_type') or 'MD5'
+        if not self.v2_sign_ok(data, sign_type):
+            return self.v2_xml({'return_code': 'FAIL',
+                    'return_msg': "签名错误"}, sign=False)
+        if (data.get('mch_id') != self.mchid
+                or data.get('appid') != self.appid):
+            return self.v2_xml({'return_code': 'FAIL',
+                    'return_msg': "appid和mch_id不匹配"}, sign=False)
+        result = getattr(self, name)(data)
+        answer = {
+            'return_code': 'SUCCESS', 'return_msg': 'OK',
+            'appid': self.appid, 'mch_id': self.mchid,
+            'nonce_str': random_string(32),
+            }
+        if 'err_code' in result:
+            answer.update(result_code='FAIL', err_code=result['err_code'],
+                err_code_des=self.V2_ERRORS.get(result['err_code'], ''))
+            result = {k: v for k, v in result.items() if k != 'err_code'}
+        else:
+            answer['result_code'] = 'SUCCESS'
+        answer.update(result)
+        return self.v2_xml(answer, sign_type=sign_type)
+
+    def v2_sign_ok(self, data, sign_type):
+        params = {k: v for k, v in data.items() if k != 'sign'}
+        expected = (calculate_signature_hmac(params, self.v2_key)
+            if sign_type == 'HMAC-SHA256'
+            else calculate_signature(params, self.v2_key))
+        return data.get('sign') == expected
+
+    def v2_xml(self, data, sign=True, sign_type='MD5'):
+        if not sign:
+            return dict_to_xml(data, '')
+        signature = (calculate_signature_hmac(data, self.v2_key)
+            if sign_type == 'HMAC-SHA256'
+            else calculate_signature(data, self.v2_key))
+        return dict_to_xml(data, signature)
+
+    def _micropay_result(self, order):
+        return {
+            'openid': order['openid'], 'trade_type': 'MICROPAY',
+            'bank_type': 'OTHERS', 'fee_type': 'CNY',
+            'total_fee': order['total_fee'], 'cash_fee': order['total_fee'],
+            'out_trade_no': order['out_trade_no'],
+            'transaction_id': order['transaction_id'],
+            'time_end': dt.datetime.now(CHINA).strftime('%Y%m%d%H%M%S'),
+            }
+
+    def v2_micropay(self, data):
+        code = data.get('auth_code') or ''
+        out_trade_no = data.get('out_trade_no') or ''
+        if not OUT_NO.match(out_trade_no) or not (
+                data.get('total_fee') or '').isdigit():
+            return {'err_code': 'PARAM_ERROR'}
+        order = self.micropays.get(out_trade_no)
+        if order and order['state'] == 'SUCCESS':
+            return {'err_code': 'ORDERPAID'}
+        if code in self.payment_codes:
+            outcome, queries = self.payment_codes[code]
+        elif re.fullmatch(r'1[0-5]\d{16}', code):
+            outcome, queries = 'SUCCESS', None
+        else:
+            outcome, queries = 'AUTH_CODE_INVALID', None
+        if outcome not in {'SUCCESS', 'USERPAYING', 'SYSTEMERROR'}:
+            return {'err_code': outcome}
+        order = self.micropays[out_trade_no] = {
+            'out_trade_no': out_trade_no,
+            'total_fee': data['total_fee'],
+            'auth_code': code,
+            'openid': 'o' + code[-12:],
+            'transaction_id': '4200%024d' % secrets.randbelow(10 ** 24),
+            'state': 'SUCCESS' if outcome != 'USERPAYING' else 'USERPAYING',
+            'queries': queries,
+            }
+        if outcome == 'SUCCESS':
+            return self._micropay_result(order)
+        return {'err_code': outcome}
+
+    def v2_orderquery(self, data):
+        order = self.micropays.get(data.get('out_trade_no'))
+        if not order:
+            return {'err_code': 'ORDERNOTEXIST'}
+        if order['state'] == 'USERPAYING' and order['queries'] is not None:
+            order['queries'] -= 1
+            if order['queries'] <= 0:
+                order['state'] = 'SUCCESS'
+        result = {'out_trade_no': order['out_trade_no'],
+            'trade_state': order['state'],
+            'total_fee': order['total_fee']}
+        if order['state'] == 'SUCCESS':
+            result.update(self._micropay_result(order))
+        return result
+
+    def v2_reverse(self, data):
+        order = self.micropays.get(data.get('out_trade_no'))
+        if not order:
+            return {'err_code': 'ORDERNOTEXIST'}
+        order['state'] = 'REVOKED'
+        return {'recall': 'N'}
+
     ROUTES = [
         ('GET', re.compile(r'^/cgi-bin/token$'), 'mp', 'mp_token'),
         ('GET', re.compile(r'^/sns/jscode2session$'), 'mp',
@@ -653,6 +798,9 @@ class FakeWeChat:
             'refund_create'),
         ('GET', re.compile(r'^/v3/refund/domestic/refunds/([^/]+)$'), 'pay',
             'refund_query'),
+        ('POST', re.compile(r'^/pay/micropay$'), 'v2', 'v2_micropay'),
+        ('POST', re.compile(r'^/pay/orderquery$'), 'v2', 'v2_orderquery'),
+        ('POST', re.compile(r'^/secapi/pay/reverse$'), 'v2', 'v2_reverse'),
         ]
 
     def route(self, method, path):
@@ -689,6 +837,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._answer(404, kind='pay', result={
                         'code': 'NOT_FOUND', 'message': "Not Found"})
             kind, name, match = route
+            if kind == 'v2':
+                return self._answer_v2(fake.v2_call(name, body))
             try:
                 data = json.loads(body) if body else None
             except ValueError:
@@ -719,6 +869,14 @@ class _Handler(BaseHTTPRequestHandler):
             for name, value in fake.signed_headers(body).items():
                 self.send_header(name, value)
         data = body.encode()
+        self.send_header('Content-Length', str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _answer_v2(self, xml):
+        data = xml.encode()
+        self.send_response(200)
+        self.send_header('Content-Type', 'text/xml; charset=utf-8')
         self.send_header('Content-Length', str(len(data)))
         self.end_headers()
         self.wfile.write(data)
