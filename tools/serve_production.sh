@@ -18,6 +18,8 @@
 #   TRYTOND_CONFIG        the configuration file (trytond.conf); its values
 #                         win over TRYTOND_SECTION__OPTION variables
 #   TRYTOND_WEB__ROOT     the web client (var/www, made by make deps)
+#   TRYTOND_CACHE__CLEAN_TIMEOUT  0: caches cleared at once in every process
+#                         (Tryton's default, 300, leaves them stale for minutes)
 # The database must have the modules activated:
 #   trytond-admin -d omni --all -u omni_insights --activate-dependencies
 # Readiness for a load balancer: GET /<DB_NAME>/omni/v1/ready
@@ -45,7 +47,7 @@ export TRYTOND_WEB__ROOT=${TRYTOND_WEB__ROOT:-$root/var/www}
 export TRYTOND_QUEUE__WORKER=True
 # A change of cached configuration reaches every process at once through
 # PostgreSQL's LISTEN/NOTIFY, instead of within the default 5 minutes
-export TRYTOND_CACHE__CLEAN_TIMEOUT=0
+export TRYTOND_CACHE__CLEAN_TIMEOUT=${TRYTOND_CACHE__CLEAN_TIMEOUT:-0}
 # The one-line formatter of tools/logging.conf
 export PYTHONPATH=$root/tools${PYTHONPATH:+:$PYTHONPATH}
 logconf=$root/tools/logging.conf
