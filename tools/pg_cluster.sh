@@ -2,6 +2,9 @@
 # Start or stop a private PostgreSQL 15 cluster for the tests.
 #   tools/pg_cluster.sh start DIR   prints the database URI
 #   tools/pg_cluster.sh stop DIR
+# PG_OPTIONS adds server options, after the defaults that it may override:
+# the tests' cluster trades durability for speed (fsync and synchronous
+# commit off), which a test that restarts PostgreSQL must not.
 set -euo pipefail
 
 action=$1
@@ -29,7 +32,7 @@ start)
     as_owner "$bindir/initdb" -D "$dir/data" -U "$user" --auth=trust \
         --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log"
     as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+        -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 ${PG_OPTIONS:-}" \
         start >/dev/null
     echo "postgresql://$user@127.0.0.1:$port/"
     ;;

@@ -15,6 +15,8 @@ class Cron(metaclass=PoolMeta):
         cls.method.selection.extend([
                 ('stock.reservation|release_expired',
                     "Release Expired Stock Reservations"),
+                ('stock.availability|repair',
+                    "Repair the Stock Counters"),
                 ('stock.replenishment.suggestion|generate',
                     "Generate Replenishment Suggestions"),
                 ])

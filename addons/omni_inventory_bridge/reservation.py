@@ -2,6 +2,7 @@
 # this repository contains the full copyright notices and license terms.
 import datetime
 import functools
+import logging
 import os
 import threading
 from collections import defaultdict, deque
@@ -31,6 +32,7 @@ from trytond.transaction import Transaction
 
 from .exceptions import ReservationError
 
+logger = logging.getLogger(__name__)
 VERSION_SEQUENCE = 'stock_availability_version_seq'
 OPEN_STATES = ['held', 'confirmed']
 # The advisory lock class of the availability counters
@@ -633,6 +635,14 @@ class Availability(ModelSQL, ModelView):
             connection.rollback()
             database.put_connection(connection)
         return drifts
+
+    @classmethod
+    def repair(cls):
+        """Correct the drifts, as the cron does: a process or database
+        that dies between a transaction and its counter changes leaves
+        the counters short"""
+        for drift in cls.reconcile(fix=True):
+            logger.warning("stock counter repaired: %s", drift)
 
     @classmethod
     def _reconcile(cls, cursor, fix):

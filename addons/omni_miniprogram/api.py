@@ -261,14 +261,24 @@ def route(path, method='GET', auth=True, readonly=None, dry_run=False,
                 return Response(status=204)
             started = time.monotonic()
             response = None
-            if limit:
-                response = count_request(
-                    request, database_name, operation, path_args, auth,
-                    limit)
-            if response is None:
-                response = dispatch(
-                    request, database_name, func, operation, path_args,
-                    auth, readonly, dry_run)
+            try:
+                if limit:
+                    response = count_request(
+                        request, database_name, operation, path_args, auth,
+                        limit)
+                if response is None:
+                    response = dispatch(
+                        request, database_name, func, operation, path_args,
+                        auth, readonly, dry_run)
+            except backend.DatabaseOperationalError:
+                # The database server went away: at the start of the
+                # transaction or at its commit, whose outcome is unknown
+                # (a retry with the same Idempotency-Key finds the order)
+                logger.warning(
+                    "API %s: database unavailable", request.path,
+                    exc_info=True)
+                response = error_response(ApiError(
+                        503, 'busy', headers={'Retry-After': '1'}))
             logger.info(
                 "%s %s %s %.1f ms", method, path, response.status_code,
                 (time.monotonic() - started) * 1000)
@@ -279,23 +289,28 @@ def route(path, method='GET', auth=True, readonly=None, dry_run=False,
 
 
 def open_pool(database_name):
-    "Return the pool of the database, or None if there is no such database"
+    """Return the pool of the database, or None if there is no such
+    database; raise DatabaseOperationalError if the server does not answer"""
     if database_name not in Pool.database_list():
-        try:
-            with Transaction().start(database_name, 0, readonly=True):
-                Pool(database_name).init()
-        except Exception:
-            return None
+        with Transaction().start(None, 0, readonly=True) as transaction:
+            if database_name not in transaction.database.list():
+                return None
+        with Transaction().start(database_name, 0, readonly=True):
+            Pool(database_name).init()
     return Pool(database_name)
 
 
 def refuse(database_name, error):
     "Answer the error outside of any operation"
-    if open_pool(database_name) is None:
-        return error_response(ApiError(404, 'database_not_found'))
-    with Transaction().start(
-            database_name, 0, readonly=True,
-            context={'language': 'zh_CN'}):
+    try:
+        if open_pool(database_name) is None:
+            return error_response(ApiError(404, 'database_not_found'))
+        with Transaction().start(
+                database_name, 0, readonly=True,
+                context={'language': 'zh_CN'}):
+            return error_response(error)
+    except backend.DatabaseOperationalError:
+        # Without the database, the code is the message
         return error_response(error)
 
 

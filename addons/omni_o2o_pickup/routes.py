@@ -5,9 +5,12 @@ user application key of the 'omni_pickup' application.
 
 Errors are JSON objects with a stable `code`; a refused code is recorded
 (and counts toward the lockout) even though the answer is an error."""
+import functools
 import json
+import logging
 from http import HTTPStatus
 
+from trytond import backend
 from trytond.exceptions import UserError
 from trytond.protocols.wrappers import (
     Response,
@@ -23,6 +26,7 @@ from trytond.transaction import (
 )
 from trytond.wsgi import app
 
+logger = logging.getLogger(__name__)
 API_PREFIX = '/<database_name>/omni/v1/pickup'
 ERROR_STATUS = {
     'locked': HTTPStatus.TOO_MANY_REQUESTS,
@@ -88,6 +92,24 @@ def sale_data(sale):
         }
 
 
+def json_when_busy(func):
+    """Answer a JSON 503 when the database stays busy (the stock moves of
+    two handovers at once) or goes away: Tryton's with_pool would answer
+    an HTML 400 for a JSON body that is not JSON-RPC"""
+    @functools.wraps(func)
+    def wrapper(request, pool, *args, **kwargs):
+        try:
+            return func(request, pool, *args, **kwargs)
+        except backend.DatabaseOperationalError:
+            logger.warning(
+                "pickup %s: database busy", request.path, exc_info=True)
+            response = error('busy', "The database is busy, try again.",
+                HTTPStatus.SERVICE_UNAVAILABLE)
+            response.headers['Retry-After'] = '1'
+            return response
+    return wrapper
+
+
 def check(pool, point, code):
     "Return the sale of the code at the point or abort with a JSON error"
     Sale = pool.get('sale.sale')
@@ -103,6 +125,7 @@ def check(pool, point, code):
 
 @app.route(API_PREFIX + '/verify', methods=['POST'])
 @with_pool
+@json_when_busy
 @with_transaction()
 @pickup_application
 def verify(request, pool):
@@ -113,6 +136,7 @@ def verify(request, pool):
 
 @app.route(API_PREFIX + '/handover', methods=['POST'])
 @with_pool
+@json_when_busy
 @with_transaction()
 @pickup_application
 def handover(request, pool):

@@ -52,6 +52,12 @@ class PickupSecret(SecretMixin, ModelSQL):
         "Return the server's pickup code key, created on first use"
         records = cls.search([], order=[('id', 'ASC')], limit=1)
         if not records:
+            # Of two first uses at once, each would make its own key and
+            # one's codes would never verify: the transaction starts again
+            # with the table locked, after the other's key is committed
+            cls.lock()
+            records = cls.search([], order=[('id', 'ASC')], limit=1)
+        if not records:
             records = cls.create([{'secret': secrets.token_hex(32)}])
         return bytes.fromhex(records[0].get_secret('secret'))
 

@@ -48,6 +48,22 @@ class OmniInventoryBridgeTestCase(
         return product, warehouse, locations
 
     @with_transaction()
+    def test_repair_counters(self):
+        "The cron's repair corrects the counters a crash left short"
+        pool = Pool()
+        Availability = pool.get('stock.availability')
+        with set_company(create_company()):
+            product, _, (shelf,) = self._stock([5])
+            # Units a dead transaction took and never gave back
+            Availability.change({(product.id, shelf.id): {'reserved': 2}})
+            self.assertEqual(len(Availability.reconcile()), 1)
+            Availability.repair()
+            self.assertEqual(Availability.reconcile(), [])
+            self.assertEqual(
+                Availability.get([product], [shelf])[product.id, shelf.id],
+                (5, 0, 5))
+
+    @with_transaction()
     def test_reservation_lifecycle_idempotent(self):
         "Every reservation transition is idempotent"
         pool = Pool()
