@@ -560,11 +560,13 @@ class Sale(metaclass=PoolMeta):
     @classmethod
     def search_mp_status(cls, name, clause):
         _, operator, value = clause
+        known = {s for s, _ in cls.mp_status.selection}
         statuses = {value} if operator in {'=', '!='} else set(value)
         if operator in {'!=', 'not in'}:
-            statuses = {
-                s for s, _ in cls.mp_status.selection} - statuses
-        return ['OR', *(cls._mp_status_domain(s) for s in sorted(statuses))]
+            statuses = known - statuses
+        # Every order has a status: an unknown one matches none
+        return ['OR', ('id', '=', None),
+            *(cls._mp_status_domain(s) for s in sorted(statuses & known))]
 
     @classmethod
     def _mp_status_domain(cls, status):
