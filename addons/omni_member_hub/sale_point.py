@@ -230,6 +230,8 @@ class POSSale(metaclass=PoolMeta):
         Line = pool.get('sale.point.sale.line')
         Identification = pool.get('sale.point.sale.member_identification')
         returns = []
+        if quantities is not None and not isinstance(quantities, dict):
+            quantities = {}
         for sale in sales:
             if (sale.state not in {'done', 'posted'} or sale.returned_sale
                     or sale.total <= 0):
@@ -244,8 +246,11 @@ class POSSale(metaclass=PoolMeta):
                 if quantities is None:
                     quantity = left[line.id]
                 else:
-                    quantity = float(quantities.get(str(line.id))
-                        or quantities.get(line.id) or 0)
+                    quantity = quantities.get(str(line.id)) or 0
+                    try:
+                        quantity = float(quantity)
+                    except (TypeError, ValueError):
+                        quantity = -1
                 if not quantity:
                     continue
                 if not 0 < quantity <= left[line.id]:
