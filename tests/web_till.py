@@ -287,9 +287,11 @@ def method_key(client, name):
     return getattr(Keys, 'F%d' % (8 + index))
 
 
-def loyal_member_with_coupon(admin_rpc, admin_context):
-    """Give 张伟 another coupon of the campaign, the first used in story 1,
-    and return him with his points"""
+def loyal_member_with_coupon(server):
+    """Give 张伟 another coupon of the campaign, the first used in story 1;
+    return the admin's RPC and context, 张伟 with his points and the member
+    code his mini-program shows"""
+    admin_rpc, admin_context = admin(server)
     member = one(admin_rpc, 'party.party',
         [('name', '=', tea_house.LOYAL_MEMBER)], ['points_balance'],
         admin_context)
@@ -303,7 +305,8 @@ def loyal_member_with_coupon(admin_rpc, admin_context):
         [member['id']], admin_context)
     admin_rpc('model.sale.promotion.coupon.write', [coupon['id']],
         {'limit_per_member': coupon['limit_per_member']}, admin_context)
-    return member
+    return (admin_rpc, admin_context, member,
+        member_code(server, admin_rpc, admin_context))
 
 
 def test_till_member_sale(server, browser):
@@ -312,9 +315,8 @@ def test_till_member_sale(server, browser):
     coupon applies with F4, he pays ¥50 in points and the rest with his
     WeChat payment code (付款码), which he confirms in time only the second
     time; the receipt shows the coupon and the points"""
-    admin_rpc, admin_context = admin(server)
-    member = loyal_member_with_coupon(admin_rpc, admin_context)
-    code = member_code(server, admin_rpc, admin_context)
+    admin_rpc, admin_context, member, code = loyal_member_with_coupon(
+        server)
     rpc, context = clerk(server, CLERK_B)
 
     with till(browser, server, 'till-member') as client:
@@ -656,9 +658,8 @@ def test_till_return(server, browser):
     The goods go back on the shelf, the points they earned are taken back,
     each return refunds its share of the coupon, and the coupon is usable
     again when all has come back"""
-    admin_rpc, admin_context = admin(server)
-    member = loyal_member_with_coupon(admin_rpc, admin_context)
-    code = member_code(server, admin_rpc, admin_context)
+    admin_rpc, admin_context, member, code = loyal_member_with_coupon(
+        server)
     rpc, context = clerk(server, CLERK_B)
     with till(browser, server, 'till-return') as client:
         client.login(*CLERK_B)
