@@ -307,7 +307,8 @@ def test_dashboard_access(server, demo):
 
     clerk = RPC(url, name)
     clerk.login('clerk_b', 'clerk-b-2026')
-    assert data(url, name, clerk.auth) == (403, {'code': 'forbidden'})
+    status, body = data(url, name, clerk.auth)
+    assert (status, body['code']) == (403, 'forbidden')
 
     manager = RPC(url, name)
     manager.login('clerk_a', 'clerk-a-2026')

@@ -108,14 +108,19 @@ class PickupAttempt(ModelSQL, ModelView):
 
     @classmethod
     def record(cls, point, sale, result):
-        """Record the attempt in a transaction of its own, which the
-        refusal's error does not roll back"""
-        user = Transaction().user
+        """Record the attempt: a refusal in a transaction of its own, which
+        the refusal's error does not roll back, an accepted code with the
+        request that uses it"""
+        values = {
+            'point': point.id,
+            'user': Transaction().user,
+            'sale': sale.id if sale else None,
+            'result': result,
+            'attempted_at': datetime.datetime.now(),
+            }
+        if result == 'ok':
+            with without_check_access():
+                cls.create([values])
+            return
         with Transaction().new_transaction(), without_check_access():
-            cls.create([{
-                        'point': point.id,
-                        'user': user,
-                        'sale': sale.id if sale else None,
-                        'result': result,
-                        'attempted_at': datetime.datetime.now(),
-                        }])
+            cls.create([values])

@@ -129,8 +129,8 @@ class DashboardTestCase(RouteTestCase):
         status, figures = self.figures(auth, self.warehouses[1])
         self.assertEqual((status, figures['store']),
             (200, self.warehouses[1]))
-        self.assertEqual(self.figures(auth, self.warehouses[2]),
-            (403, {'code': 'forbidden'}))
+        status, figures = self.figures(auth, self.warehouses[2])
+        self.assertEqual((status, figures['code']), (403, 'forbidden'))
 
         _, figures = self.figures(self.login())
         self.assertTrue(figures['all_stores'])
