@@ -610,31 +610,59 @@ class Availability(ModelSQL, ModelView):
         """Compare the rows with the done moves and the open reservations.
         Return the drifts as dictionaries and correct them when fix is set.
 
-        On PostgreSQL it works on its own connection once no transaction
-        has changes in flight, and meanwhile blocks the writers of moves
-        and reservations."""
-        pool = Pool()
-        Move = pool.get('stock.move')
-        Reservation = pool.get('stock.reservation')
+        On PostgreSQL it reads and corrects once no transaction has changes
+        in flight, under table locks that meanwhile block the writers of
+        moves and reservations, on the connection that holds them: its own
+        (READ COMMITTED, so that it sees what the others committed while it
+        waited), or the transaction's when the transaction wrote moves or
+        reservations itself (the locks of its own writes would block another
+        connection for ever)."""
         transaction = Transaction()
         if backend.name != 'postgresql':
             return cls._reconcile(transaction.connection.cursor(), fix)
+        if cls._writes_stock(transaction.connection.cursor()):
+            cursor = transaction.connection.cursor()
+            cls._lock_stock(cursor)
+            return cls._reconcile(cursor, fix, cls._joined_changes())
         from psycopg import IsolationLevel
         database = transaction.database
         connection = database.get_connection()
         try:
             connection.isolation_level = IsolationLevel.READ_COMMITTED
             cursor = connection.cursor()
-            cursor.execute('LOCK TABLE "%s", "%s" IN SHARE MODE' % (
-                    Move._table, Reservation._table))
-            cursor.execute(
-                'SELECT pg_advisory_xact_lock(%s, 0)', (COUNTER_LOCK,))
+            cls._lock_stock(cursor)
             drifts = cls._reconcile(cursor, fix)
             connection.commit()
         finally:
             connection.rollback()
             database.put_connection(connection)
         return drifts
+
+    @classmethod
+    def _stock_tables(cls):
+        pool = Pool()
+        return [pool.get('stock.move')._table,
+            pool.get('stock.reservation')._table]
+
+    @classmethod
+    def _writes_stock(cls, cursor):
+        "Tell if the transaction of cursor holds write locks on the stock"
+        cursor.execute('SELECT 1 FROM pg_locks '
+            'WHERE pid = pg_backend_pid() AND locktype = \'relation\' '
+            'AND relation = ANY(%s::regclass[]) '
+            'AND mode NOT IN (\'AccessShareLock\', \'RowShareLock\', '
+            '\'ShareLock\') LIMIT 1', (cls._stock_tables(),))
+        return bool(cursor.fetchone())
+
+    @classmethod
+    def _lock_stock(cls, cursor):
+        """Wait for the writers of moves and reservations in flight, then
+        for the counter changes they apply after their commit, and block
+        them all until the end of the cursor's transaction"""
+        cursor.execute('LOCK TABLE %s IN SHARE MODE' % ', '.join(
+                '"%s"' % t for t in cls._stock_tables()))
+        cursor.execute(
+            'SELECT pg_advisory_xact_lock(%s, 0)', (COUNTER_LOCK,))
 
     @classmethod
     def repair(cls):
@@ -645,12 +673,18 @@ class Availability(ModelSQL, ModelView):
             logger.warning("stock counter repaired: %s", drift)
 
     @classmethod
-    def _reconcile(cls, cursor, fix):
+    def _reconcile(cls, cursor, fix, changes=None):
+        """Compare and correct on cursor; changes are the counter changes
+        that the transaction of cursor applies after its commit"""
         table = cls.__table__()
         expected = cls._expected(cursor)
         cursor.execute(*table.select(
                 table.product, table.location, table.on_hand, table.reserved))
         actual = {(p, s): (h, r) for p, s, h, r in cursor}
+        for key, increments in (changes.pending if changes else {}).items():
+            on_hand, reserved = actual.get(key, (0, 0))
+            actual[key] = (on_hand + increments.get('on_hand', 0),
+                reserved + increments.get('reserved', 0))
         drifts = []
         for key in sorted(expected.keys() | actual.keys()):
             on_hand, reserved = expected.get(key, (0, 0))

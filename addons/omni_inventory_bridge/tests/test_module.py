@@ -1,9 +1,7 @@
 # This file is part of Omni Retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
-import unittest
 from decimal import Decimal
 
-from trytond import backend
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 
@@ -49,9 +47,6 @@ class OmniInventoryBridgeTestCase(
         self._put(product, dict(zip(locations, quantities, strict=True)))
         return product, warehouse, locations
 
-    @unittest.skipIf(backend.name == 'postgresql',
-        "on PostgreSQL the repair waits for the counter connection that "
-        "waits for its table locks")
     @with_transaction()
     def test_repair_counters(self):
         "The cron's repair corrects the counters a crash left short"
