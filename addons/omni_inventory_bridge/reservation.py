@@ -616,7 +616,9 @@ class Availability(ModelSQL, ModelView):
         (READ COMMITTED, so that it sees what the others committed while it
         waited), or the transaction's when the transaction wrote moves or
         reservations itself (the locks of its own writes would block another
-        connection for ever)."""
+        connection for ever).  The transaction's snapshot may be older than
+        its locks: that is for a transaction alone on its stock, as a test
+        or a script; the cron's transaction writes none."""
         transaction = Transaction()
         if backend.name != 'postgresql':
             return cls._reconcile(transaction.connection.cursor(), fix)
