@@ -164,6 +164,18 @@ class RPCError(Exception):
     pass
 
 
+def restart_postgresql(pg_dir):
+    "Restart the cluster of tools/pg_cluster.sh in immediate mode"
+    # The server's output goes to its log: pg_ctl's would hold ours
+    subprocess.run(['runuser', '-u', 'postgres', '--'] * (
+            os.getuid() == 0) + [
+            'pg_ctl', '-D', str(pg_dir / 'data'),
+            '-l', str(pg_dir / 'server.log'),
+            '-m', 'immediate', '-w', 'restart'],
+        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=dict(os.environ, PATH='%s:%s' % (PG_BIN, os.environ['PATH'])))
+
+
 def decimal(value):
     return {'__class__': 'Decimal', 'decimal': str(value)}
 
@@ -652,15 +664,7 @@ def test_faults(cluster, fake, chain, layout):
         faults['cron'] = True
         time.sleep(3)
         started = time.monotonic()
-        # The server's output goes to its log: pg_ctl's would hold ours
-        subprocess.run(['runuser', '-u', 'postgres', '--'] * (
-                os.getuid() == 0) + [
-                'pg_ctl', '-D', str(pg_dir / 'data'),
-                '-l', str(pg_dir / 'server.log'),
-                '-m', 'immediate', '-w', 'restart'],
-            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env=dict(os.environ, PATH='%s:%s' % (
-                    PG_BIN, os.environ['PATH'])))
+        restart_postgresql(pg_dir)
         faults['restart'] = time.monotonic()
         faults['restart_seconds'] = faults['restart'] - started
         faults['ready'] = layout.ready()
