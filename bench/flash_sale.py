@@ -296,7 +296,7 @@ def serve(uri, args, fake):
                 '-n', '1'], env=env, start_new_session=True),
         ]
     url = 'http://127.0.0.1:%s' % port
-    health = '%s/%s/omni/v1/health' % (url, args.database)
+    health = '%s/%s/omni/ops/v1/health' % (url, args.database)
     try:
         deadline = time.monotonic() + 180
         while True:

@@ -530,7 +530,7 @@ def trytond_server(uri, database):
     try:
         for _ in range(600):
             try:
-                get_json(f'{url}/{database}/omni/v1/health')
+                get_json(f'{url}/{database}/omni/ops/v1/health')
                 break
             except OSError:
                 if process.poll() is not None:

@@ -107,7 +107,7 @@ def wait_for_health(url, name, process, timeout=120):
             raise RuntimeError(f"the server exited with {process.returncode}")
         try:
             with urllib.request.urlopen(
-                    f'{url}/{name}/omni/v1/health', timeout=5):
+                    f'{url}/{name}/omni/ops/v1/health', timeout=5):
                 return
         except OSError:
             time.sleep(0.1)

@@ -364,8 +364,8 @@ class Layout:
         while time.monotonic() - start < timeout:
             assert self.process.poll() is None, self.log.read_text()[-3000:]
             try:
-                response = requests.get(
-                    '%s/%s/omni/v1/ready' % (self.url, DATABASE), timeout=10)
+                response = requests.get('%s/%s/omni/ops/v1/ready' % (
+                        self.url, DATABASE), timeout=10)
                 if response.status_code == 200:
                     return time.monotonic() - start
             except requests.RequestException:
@@ -411,7 +411,7 @@ class Mall:
 
     def __init__(self, layout, fake, chain, stats):
         self.api = '%s/%s/omni/mp/v1' % (layout.url, DATABASE)
-        self.scanner = '%s/%s/omni/v1/pickup/handover' % (
+        self.scanner = '%s/%s/omni/pos/v1/pickup/handover' % (
             layout.url, DATABASE)
         self.fake = fake
         self.chain = chain

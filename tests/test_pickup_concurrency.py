@@ -11,15 +11,15 @@ import threading
 from decimal import Decimal
 
 import pytest
-from trytond import backend
 from trytond.pool import Pool
-from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
-from trytond.transaction import Transaction, TransactionError
+from trytond.tests.test_tryton import activate_module, drop_db
+from trytond.transaction import Transaction
 
 from trytond.modules.omni_inventory_bridge.exceptions import StockGuardError
 from trytond.modules.omni_inventory_bridge.tests.tools import (
     create_tea_chart,
     create_tea_company,
+    run_retrying,
 )
 from trytond.modules.omni_o2o_pickup.exceptions import PickupError
 
@@ -30,21 +30,6 @@ pytestmark = pytest.mark.skipif(
 STOCK = 3
 PICKUP = 2
 CLERKS = 2
-
-
-def run(context, func):
-    """Run func in a new transaction and commit; start it again, as
-    Tryton's dispatcher does, on the errors it retries"""
-    extras = {}
-    while True:
-        try:
-            with Transaction().start(
-                    DB_NAME, 0, context=context, **extras):
-                return func()
-        except TransactionError as error:
-            error.fix(extras)
-        except backend.DatabaseOperationalError:
-            continue
 
 
 @pytest.fixture(scope='module')
@@ -124,7 +109,7 @@ def store():
         Sale.pickup_ready([sale])
         code, _ = Sale(sale.id).pickup_code()
         return product.id, shelf.id, [p.id for p in points], sale.id, code
-    yield context, *run(context, setup)
+    yield context, *run_retrying(setup, context=context)[0]
     drop_db()
 
 
@@ -133,7 +118,7 @@ def figures(context, product, shelf):
         Availability = Pool().get('stock.availability')
         (figure,) = Availability.get([product], [shelf]).values()
         return figure, Availability.reconcile()
-    return run(context, get)
+    return run_retrying(get, context=context)[0]
 
 
 def pos_sale(context, product, point, quantity):
@@ -161,7 +146,7 @@ def pos_sale(context, product, point, quantity):
                     }])
         Sale.process([sale])
         return sale.state
-    return run(context, sell)
+    return run_retrying(sell, context=context)[0]
 
 
 def test_pos_blocked_then_double_handover(store):
@@ -194,7 +179,7 @@ def test_pos_blocked_then_double_handover(store):
                 return error.message
             return 'handed over'
         start.wait(timeout=60)
-        results[index] = run(context, handover)
+        results[index] = run_retrying(handover, context=context)[0]
 
     threads = [threading.Thread(target=clerk, args=(i,))
         for i in range(CLERKS)]
@@ -213,6 +198,6 @@ def test_pos_blocked_then_double_handover(store):
         Sale = Pool().get('sale.sale')
         sale = Sale(sale_id)
         return sale.pickup_state, [s.state for s in sale.shipments]
-    assert run(context, state) == ('picked_up', ['done'])
+    assert run_retrying(state, context=context)[0] == ('picked_up', ['done'])
     # 2 boxes left with the pickup, 1 is sold at the POS awaiting posting
     assert figures(context, product, shelf) == ((1, 1, 0), [])

@@ -101,7 +101,7 @@ def server(mall):
             assert process.poll() is None, "gunicorn exited"
             assert time.monotonic() < deadline, "gunicorn did not answer"
             try:
-                if requests.get('%s/%s/omni/v1/health' % (url, DB_NAME),
+                if requests.get('%s/%s/omni/ops/v1/health' % (url, DB_NAME),
                         timeout=60).status_code == 200:
                     break
             except requests.RequestException:

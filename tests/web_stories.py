@@ -66,9 +66,9 @@ class Client:
         """Wait until condition(driver) is truthy and return it; fail at
         once on an error dialog"""
         def check(driver):
-            if not self.expected_errors:
-                self.check_dialogs()
             try:
+                if not self.expected_errors:
+                    self.check_dialogs()
                 return condition(driver)
             except (StaleElementReferenceException, LookupError):
                 return False
@@ -90,8 +90,6 @@ class Client:
             stable.append(True)
             return len(stable) >= 3
         self.wait(idle, message="sao stays busy")
-        if not self.expected_errors:
-            self.check_dialogs()
 
     def check_dialogs(self):
         for dialog in self.driver.find_elements(By.CSS_SELECTOR, DIALOGS):

@@ -23,7 +23,7 @@
 #                         (Tryton's default, 300, leaves them stale for minutes)
 # The database must have the modules activated:
 #   trytond-admin -d omni --all -u omni_insights --activate-dependencies
-# Readiness for a load balancer: GET /<DB_NAME>/omni/v1/ready
+# Readiness for a load balancer: GET /<DB_NAME>/omni/ops/v1/ready
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${BIN:-$root/.venv/bin}

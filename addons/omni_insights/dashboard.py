@@ -7,7 +7,6 @@ The page logs in with common.db.login and sends the session in the
 Authorization header as sao does. The owner sees every store, a store
 manager the stores an administrator assigned him."""
 import datetime
-import json
 from functools import wraps
 from http import HTTPStatus
 from pathlib import Path
@@ -20,12 +19,18 @@ from trytond import security
 from trytond.cache import Cache
 from trytond.model import Model
 from trytond.pool import Pool
-from trytond.protocols.wrappers import Response, with_pool, with_transaction
+from trytond.protocols.wrappers import with_pool, with_transaction
 from trytond.transaction import Transaction
 from trytond.wsgi import app
-from werkzeug.utils import send_from_directory
 
-DASHBOARD_PREFIX = '/<database_name>/omni/dashboard'
+from trytond.modules.omni_inventory_bridge.http import (
+    json_error,
+    json_response,
+    prefix,
+    serve_page,
+)
+
+DASHBOARD_PREFIX = prefix('dashboard')
 STATIC = Path(__file__).parent / 'static'
 OPEN_RESERVATIONS = ['held', 'confirmed']
 WAITING_PICKUPS = ['paid', 'ready']
@@ -371,14 +376,6 @@ class Dashboard(Model):
             }
 
 
-def json_response(data, status=HTTPStatus.OK):
-    return Response(
-        json.dumps(data, ensure_ascii=False, separators=(',', ':'),
-            # The cache keeps its values as read-only mappings
-            default=dict),
-        status=int(status), content_type='application/json; charset=utf-8')
-
-
 def session_required(func):
     "Answer 401 unless the request carries a valid Tryton session"
     @wraps(func)
@@ -387,20 +384,13 @@ def session_required(func):
         if not session or not security.check(
                 pool.database_name, session.userid, session.token,
                 context={'_request': request.context}):
-            return json_response(
-                {'code': 'unauthorized'}, HTTPStatus.UNAUTHORIZED)
+            return json_error('unauthorized', "Log in first.",
+                HTTPStatus.UNAUTHORIZED)
         return func(request, pool, *args, **kwargs)
     return wrapper
 
 
-@app.route(DASHBOARD_PREFIX + '/', methods=['GET'])
-def page(request, database_name):
-    return send_from_directory(STATIC, 'index.html', request.environ)
-
-
-@app.route(DASHBOARD_PREFIX + '/static/<path:filename>', methods=['GET'])
-def static(request, database_name, filename):
-    return send_from_directory(STATIC, filename, request.environ)
+serve_page('dashboard', STATIC)
 
 
 @app.route(DASHBOARD_PREFIX + '/data', methods=['GET'])
@@ -413,13 +403,15 @@ def data(request, pool):
     User = pool.get('res.user')
     user = User(Transaction().user)
     if not user.company:
-        return json_response({'code': 'no_company'}, HTTPStatus.FORBIDDEN)
+        return json_error('no_company', "The user has no company.",
+            HTTPStatus.FORBIDDEN)
     language = user.language.code if user.language else 'zh_CN'
     with Transaction().set_context(
             company=user.company.id, language=language):
         stores = Dashboard.stores()
         if not stores:
-            return json_response({'code': 'forbidden'}, HTTPStatus.FORBIDDEN)
+            return json_error('forbidden', "The user sees no store.",
+                HTTPStatus.FORBIDDEN)
         store_id = request.args.get('store', type=int)
         # Only who sees the whole company sees its total
         if store_id is None and (
@@ -429,7 +421,7 @@ def data(request, pool):
         if store_id is not None:
             store = {s.id: s for s in stores}.get(store_id)
             if store is None:
-                return json_response(
-                    {'code': 'forbidden'}, HTTPStatus.FORBIDDEN)
+                return json_error('forbidden',
+                    "The user does not see the store.", HTTPStatus.FORBIDDEN)
         return json_response(
             Dashboard.figures(user.company, stores, store))

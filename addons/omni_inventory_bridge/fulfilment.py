@@ -67,6 +67,35 @@ class Reservation(metaclass=PoolMeta):
         return warehouses
 
     @classmethod
+    def fulfilment_check(
+            cls, quantities, store=None, latitude=None, longitude=None):
+        """Tell from the committed figures whether {product: quantity in
+        its default unit} can be served: at the store, or else where the
+        fulfilment rule says, nearest to the coordinates.  Return the
+        warehouse to ship from and None: the first one that serves it whole,
+        else the first one of a split; or None and the first product that
+        neither serves"""
+        pool = Pool()
+        Availability = pool.get('stock.availability')
+        Configuration = pool.get('stock.configuration')
+        if store:
+            warehouses, split = [store], False
+        else:
+            warehouses = cls.fulfilment_warehouses(latitude, longitude)
+            split = Configuration(1).fulfilment_split
+        figures = Availability.get([p.id for p in quantities], warehouses)
+        serving = list(warehouses)
+        for product, quantity in quantities.items():
+            available = [
+                max(figures[(product.id, w.id)][2], 0) for w in warehouses]
+            if (sum(available) if split else max(available, default=0)) < (
+                    quantity):
+                return None, product
+            serving = [w for w, a in zip(warehouses, available, strict=True)
+                if w in serving and a >= quantity]
+        return (serving or warehouses)[0], None
+
+    @classmethod
     def hold_delivery(
             cls, requests, latitude=None, longitude=None, expires_at=None):
         """Reserve {product, quantity, origin, channel} requests where the

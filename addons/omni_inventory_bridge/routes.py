@@ -1,28 +1,39 @@
 # This file is part of Omni Retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
-import json
+"""The probes of the operators: readiness and health"""
 import logging
 from http import HTTPStatus
 
 from trytond import backend
 from trytond.pool import Pool
-from trytond.protocols.wrappers import Response
+from trytond.protocols.wrappers import with_pool, with_transaction
 from trytond.transaction import Transaction
 from trytond.wsgi import app
+
+from .http import json_response, prefix
 
 logger = logging.getLogger(__name__)
 # The states of a module whose activation, upgrade or removal is pending
 PENDING = ['to activate', 'to upgrade', 'to remove']
 
 
+OPS_PREFIX = prefix('ops', 1)
+
+
 def answer(status, body):
-    return Response(
-        json.dumps(body), status=int(status),
-        headers={'Cache-Control': 'no-store'},
-        content_type='application/json')
+    return json_response(body, status, {'Cache-Control': 'no-store'})
 
 
-@app.route('/<database_name>/omni/v1/ready', methods=['GET'])
+@app.route(OPS_PREFIX + '/health', methods=['GET'])
+@with_pool
+@with_transaction()
+def health(request, pool):
+    """Tell a load balancer that the database answers, and nothing more:
+    which modules it runs is no one's business"""
+    return json_response({'status': 'ok'})
+
+
+@app.route(OPS_PREFIX + '/ready', methods=['GET'])
 def ready(request, database_name):
     """Tell a load balancer whether this worker serves the database: it
     answers and its modules are activated, with no activation or upgrade

@@ -8,12 +8,9 @@ import datetime
 from sql import Literal, Null
 from sql.aggregate import Min
 from sql.conditionals import Coalesce
-from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool, PoolMeta
-from trytond.transaction import Transaction, inactive_records
-
-from .exceptions import MemberError
+from trytond.transaction import Transaction
 
 MEMBER_FIELDS = [
     'member_number', 'member_mobile', 'member_join_channel',
@@ -50,49 +47,6 @@ class MemberMerge(ModelSQL, ModelView):
             ]
         cls._order.insert(0, ('merged_at', 'DESC'))
 
-
-class Party(metaclass=PoolMeta):
-    __name__ = 'party.party'
-
-    @classmethod
-    def merge_members(cls, source, survivor):
-        """Merge source into survivor through party.replace and return the
-        audit record; merging the same pair again changes nothing"""
-        pool = Pool()
-        Merge = pool.get('party.member.merge')
-        Replace = pool.get('party.replace', type='wizard')
-        done = Merge.search([('source', '=', source.id)], limit=1)
-        if done:
-            if done[0].survivor != survivor:
-                raise MemberError(gettext(
-                        'omni_member_hub.msg_member_merged_elsewhere',
-                        party=source.rec_name,
-                        survivor=done[0].survivor.rec_name))
-            return done[0]
-        # The session is written in this transaction: a failure rolls it
-        # back with the rest
-        session_id, _, _ = Replace.create()
-        replace = Replace(session_id)
-        replace.ask.source = source
-        replace.ask.destination = survivor
-        with Transaction().set_context(_member_merge=True):
-            replace.transition_replace()
-        Replace.delete(session_id)
-        merge, = Merge.search([('source', '=', source.id)])
-        return merge
-
-    @classmethod
-    def member_replaced_by(cls, parties):
-        "Return each party, or the active party that replaced it"
-        result = []
-        with inactive_records():
-            for party in cls.browse(parties):
-                seen = set()
-                while party.replaced_by and party.id not in seen:
-                    seen.add(party.id)
-                    party = party.replaced_by
-                result.append(party)
-        return result
 
 
 class Replace(metaclass=PoolMeta):

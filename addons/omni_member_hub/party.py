@@ -1,17 +1,33 @@
 # This file is part of Omni Retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 import datetime
+import hmac
+import time
 
 import phonenumbers
 from sql import Null
+from sql.aggregate import Sum
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval, Id
 from trytond.rpc import RPC
-from trytond.transaction import inactive_records
+from trytond.transaction import (
+    Transaction,
+    inactive_records,
+    without_check_access,
+)
+
+from trytond.modules.product import round_price
 
 from .exceptions import MemberError, MobileError
+from .member_code import (
+    ID_DIGITS,
+    OTP_DIGITS,
+    STEP,
+    STEPS_VALID,
+    one_time_password,
+)
 
 DEFAULT_REGION = 'CN'
 
@@ -62,6 +78,14 @@ class Party(metaclass=PoolMeta):
     member_joined_at = fields.DateTime("Joined at", readonly=True)
     wechat_identities = fields.One2Many(
         'party.wechat_identity', 'party', "WeChat Identities", readonly=True)
+    member_tier = fields.Many2One(
+        'member.tier', "Tier", readonly=True, ondelete='RESTRICT')
+    member_tier_history = fields.One2Many(
+        'member.tier.history', 'member', "Tier History", readonly=True)
+    points_balance = fields.Function(
+        fields.Integer("Points Balance"), 'get_points_balance')
+    points_entries = fields.One2Many(
+        'member.points.entry', 'member', "Points Entries", readonly=True)
 
     @classmethod
     def __setup__(cls):
@@ -86,7 +110,8 @@ class Party(metaclass=PoolMeta):
     def copy(cls, parties, default=None):
         default = default.copy() if default else {}
         for name in ['member_number', 'member_mobile', 'member_join_channel',
-                'member_join_store', 'member_joined_at', 'wechat_identities']:
+                'member_join_store', 'member_joined_at', 'wechat_identities',
+                'member_tier', 'member_tier_history', 'points_entries']:
             default.setdefault(name)
         return super().copy(parties, default=default)
 
@@ -142,6 +167,131 @@ class Party(metaclass=PoolMeta):
         self.member_join_channel = channel
         self.member_join_store = store
         self.member_joined_at = datetime.datetime.now()
+
+    def member_price(self, price):
+        "Return the price after the member's tier discount"
+        Tier = Pool().get('member.tier')
+        if price is None:
+            return price
+        return round_price(price * (1 - Tier.discount_of(self)))
+
+    @classmethod
+    def get_points_balance(cls, parties, name):
+        Entry = Pool().get('member.points.entry')
+        table = Entry.__table__()
+        cursor = Transaction().connection.cursor()
+        balances = dict.fromkeys([p.id for p in parties], 0)
+        cursor.execute(*table.select(
+                table.member, Sum(table.points),
+                where=table.member.in_(list(balances)),
+                group_by=[table.member]))
+        balances.update((m, int(b)) for m, b in cursor)
+        return balances
+
+    def member_code(self, at=None):
+        """Return the member's current code and the time it expires at,
+        as seconds since the epoch"""
+        Secret = Pool().get('party.member_code_secret')
+        if not self.member_number:
+            raise MemberError(gettext(
+                    'omni_member_hub.msg_not_member', party=self.rec_name))
+        at = time.time() if at is None else at
+        step = int(at // STEP)
+        otp = one_time_password(Secret.secret_of(self), self.id, step)
+        code = '%0*d%0*d' % (ID_DIGITS, self.id, OTP_DIGITS, otp)
+        return code, (step + STEPS_VALID) * STEP
+
+    @classmethod
+    def is_rotating_code(cls, code):
+        "Whether code has the shape of a rotating member code"
+        code = (code or '').strip()
+        return code.isdigit() and len(code) == ID_DIGITS + OTP_DIGITS
+
+    @classmethod
+    def identify_member(cls, code, at=None):
+        """Return the member of a rotating code, which is then used up, or
+        of a static member number, or raise MemberError"""
+        pool = Pool()
+        Secret = pool.get('party.member_code_secret')
+        Use = pool.get('party.member_code_use')
+        code = (code or '').strip()
+        if not code.isdigit():
+            with inactive_records():
+                members = cls.search([('member_number', '=', code.upper())])
+            if not members or not code:
+                raise MemberError(gettext(
+                        'omni_member_hub.msg_member_code_invalid'))
+            return cls.member_replaced_by(members)[0]
+        if len(code) != ID_DIGITS + OTP_DIGITS:
+            raise MemberError(gettext(
+                    'omni_member_hub.msg_member_code_invalid'))
+        member_id, otp = int(code[:ID_DIGITS]), code[ID_DIGITS:]
+        with inactive_records():
+            members = cls.search([
+                    ('id', '=', member_id),
+                    ('member_number', '!=', None),
+                    ])
+        if not members:
+            raise MemberError(gettext(
+                    'omni_member_hub.msg_member_code_invalid'))
+        member, = members
+        secret = Secret.secret_of(member)
+        now = int((time.time() if at is None else at) // STEP)
+        for step in range(now, now - STEPS_VALID, -1):
+            expected = '%0*d' % (
+                OTP_DIGITS, one_time_password(secret, member.id, step))
+            if hmac.compare_digest(expected, otp):
+                with without_check_access():
+                    if Use.search([
+                                ('party', '=', member.id),
+                                ('step', '=', step),
+                                ]):
+                        raise MemberError(gettext(
+                                'omni_member_hub.msg_member_code_replayed'))
+                    Use.create([{'party': member.id, 'step': step}])
+                return cls.member_replaced_by([member])[0]
+        raise MemberError(gettext(
+                'omni_member_hub.msg_member_code_invalid'))
+
+    @classmethod
+    def merge_members(cls, source, survivor):
+        """Merge source into survivor through party.replace and return the
+        audit record; merging the same pair again changes nothing"""
+        pool = Pool()
+        Merge = pool.get('party.member.merge')
+        Replace = pool.get('party.replace', type='wizard')
+        done = Merge.search([('source', '=', source.id)], limit=1)
+        if done:
+            if done[0].survivor != survivor:
+                raise MemberError(gettext(
+                        'omni_member_hub.msg_member_merged_elsewhere',
+                        party=source.rec_name,
+                        survivor=done[0].survivor.rec_name))
+            return done[0]
+        # The session is written in this transaction: a failure rolls it
+        # back with the rest
+        session_id, _, _ = Replace.create()
+        replace = Replace(session_id)
+        replace.ask.source = source
+        replace.ask.destination = survivor
+        with Transaction().set_context(_member_merge=True):
+            replace.transition_replace()
+        Replace.delete(session_id)
+        merge, = Merge.search([('source', '=', source.id)])
+        return merge
+
+    @classmethod
+    def member_replaced_by(cls, parties):
+        "Return each party, or the active party that replaced it"
+        result = []
+        with inactive_records():
+            for party in cls.browse(parties):
+                seen = set()
+                while party.replaced_by and party.id not in seen:
+                    seen.add(party.id)
+                    party = party.replaced_by
+                result.append(party)
+        return result
 
 
 def mask_mobile(mobile):

@@ -19,16 +19,16 @@ dispatcher and routes retry in a new transaction that sees the new
 balance; a refused redemption writes nothing and fails no one.  So the
 check of the balance and the insert are atomic per member."""
 import datetime
-from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
 from dateutil.relativedelta import relativedelta
 from sql import For, Null
 from sql.aggregate import Sum
 from sql.conditionals import Case, Coalesce
 from trytond.i18n import gettext
-from trytond.model import DeactivableMixin, Index, ModelSQL, ModelView, fields
+from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.model.exceptions import AccessError
-from trytond.pool import Pool, PoolMeta
+from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.rpc import RPC
 from trytond.transaction import Transaction, without_check_access
@@ -54,94 +54,6 @@ class AppendOnlyMixin:
         if mode in {'write', 'delete'}:
             raise AccessError(gettext(
                     'omni_member_hub.msg_points_append_only'))
-
-
-class PointsRule(DeactivableMixin, ModelSQL, ModelView):
-    "Member Points Rule"
-    __name__ = 'member.points.rule'
-
-    channel = fields.Selection(CHANNELS, "Channel", required=True)
-    channel_string = channel.translated('channel')
-    points_per_yuan = fields.Numeric(
-        "Points per Yuan", digits=(16, 4), required=True,
-        domain=[('points_per_yuan', '>=', 0)],
-        help="The points that ¥1 paid earns, before the tier multiplier.")
-    rounding = fields.Selection([
-            ('down', "Down"),
-            ('half_up', "Half Up"),
-            ], "Rounding", required=True,
-        help="How fractions of a point are rounded.")
-    excluded_categories = fields.Many2Many(
-        'member.points.rule-excluded-product.category', 'rule', 'category',
-        "Excluded Categories",
-        help="Products of these categories earn no points.")
-    excluded_products = fields.Many2Many(
-        'member.points.rule-excluded-product.product', 'rule', 'product',
-        "Excluded Products", help="These products earn no points.")
-
-    @classmethod
-    def default_points_per_yuan(cls):
-        return Decimal(1)
-
-    @classmethod
-    def default_rounding(cls):
-        return 'down'
-
-    def get_rec_name(self, name):
-        return self.channel_string
-
-    @classmethod
-    def of_channel(cls, channel):
-        rules = cls.search([('channel', '=', channel)], limit=1)
-        return rules[0] if rules else None
-
-    def excludes(self, product):
-        if product in self.excluded_products:
-            return True
-        categories = set(self.excluded_categories)
-        for category in getattr(product, 'categories_all', []):
-            while category:
-                if category in categories:
-                    return True
-                category = category.parent
-        return False
-
-    def eligible(self, amount, lines=None):
-        """Return the part of amount that earns points: when lines, the
-        (product, amount) pairs that amount paid, in proportion of the
-        lines that are not excluded"""
-        if not lines:
-            return amount
-        lines = list(lines)
-        total = sum((a for _, a in lines), Decimal(0))
-        if not total:
-            return Decimal(0)
-        included = sum(
-            (a for p, a in lines if not self.excludes(p)), Decimal(0))
-        return amount * included / total
-
-    def points(self, amount, multiplier=1):
-        value = Decimal(amount) * self.points_per_yuan * Decimal(multiplier)
-        rounding = ROUND_DOWN if self.rounding == 'down' else ROUND_HALF_UP
-        return int(value.quantize(Decimal(1), rounding=rounding))
-
-
-class PointsRuleCategory(ModelSQL):
-    "Member Points Rule - Excluded Category"
-    __name__ = 'member.points.rule-excluded-product.category'
-    rule = fields.Many2One(
-        'member.points.rule', "Rule", required=True, ondelete='CASCADE')
-    category = fields.Many2One(
-        'product.category', "Category", required=True, ondelete='CASCADE')
-
-
-class PointsRuleProduct(ModelSQL):
-    "Member Points Rule - Excluded Product"
-    __name__ = 'member.points.rule-excluded-product.product'
-    rule = fields.Many2One(
-        'member.points.rule', "Rule", required=True, ondelete='CASCADE')
-    product = fields.Many2One(
-        'product.product', "Product", required=True, ondelete='CASCADE')
 
 
 class PointsEntry(AppendOnlyMixin, ModelSQL, ModelView):
@@ -655,31 +567,3 @@ class PointsAllocation(AppendOnlyMixin, ModelSQL, ModelView):
                 Index(t, (t.award, Index.Equality())),
                 Index(t, (t.entry, Index.Equality())),
                 })
-
-
-class Party(metaclass=PoolMeta):
-    __name__ = 'party.party'
-
-    points_balance = fields.Function(
-        fields.Integer("Points Balance"), 'get_points_balance')
-    points_entries = fields.One2Many(
-        'member.points.entry', 'member', "Points Entries", readonly=True)
-
-    @classmethod
-    def copy(cls, parties, default=None):
-        default = default.copy() if default else {}
-        default.setdefault('points_entries')
-        return super().copy(parties, default=default)
-
-    @classmethod
-    def get_points_balance(cls, parties, name):
-        Entry = Pool().get('member.points.entry')
-        table = Entry.__table__()
-        cursor = Transaction().connection.cursor()
-        balances = dict.fromkeys([p.id for p in parties], 0)
-        cursor.execute(*table.select(
-                table.member, Sum(table.points),
-                where=table.member.in_(list(balances)),
-                group_by=[table.member]))
-        balances.update((m, int(b)) for m, b in cursor)
-        return balances

@@ -15,10 +15,8 @@ from trytond.model import (
     fields,
     sequence_ordered,
 )
-from trytond.pool import Pool, PoolMeta
+from trytond.pool import Pool
 from trytond.transaction import without_check_access
-
-from trytond.modules.product import round_price
 
 SPEND_MONTHS = 12
 
@@ -177,27 +175,3 @@ class TierHistory(ModelSQL, ModelView):
         cls._sql_indexes.add(Index(t, (t.member, Index.Equality())))
         cls._order.insert(0, ('date', 'DESC'))
         cls._order.insert(1, ('id', 'DESC'))
-
-
-class Party(metaclass=PoolMeta):
-    __name__ = 'party.party'
-
-    member_tier = fields.Many2One(
-        'member.tier', "Tier", readonly=True, ondelete='RESTRICT')
-    member_tier_history = fields.One2Many(
-        'member.tier.history', 'member', "Tier History", readonly=True)
-
-    @classmethod
-    def copy(cls, parties, default=None):
-        default = default.copy() if default else {}
-        default.setdefault('member_tier')
-        default.setdefault('member_tier_history')
-        return super().copy(parties, default=default)
-
-    def member_price(self, price):
-        "Return the price after the member's tier discount"
-        Tier = Pool().get('member.tier')
-        if price is None:
-            return price
-        return round_price(price * (1 - Tier.discount_of(self)))
-

@@ -24,9 +24,11 @@ from trytond.transaction import Transaction, TransactionError
 from trytond.worker import run_task
 from trytond.wsgi import app
 
+from trytond.modules.omni_inventory_bridge.http import json_response, prefix
+
 logger = logging.getLogger(__name__)
 
-API_PREFIX = '/<database_name>/omni/mp/v1'
+API_PREFIX = prefix('mp', 1)
 MAX_BODY_SIZE = 64 * 1024
 LANGUAGES = ['zh_CN', 'en']
 OPENAPI_PATH = Path(__file__).parent / 'openapi.yaml'
@@ -62,14 +64,6 @@ class ApiError(Exception):
 def openapi_path(rule):
     "Return the OpenAPI path of a werkzeug rule below the API prefix"
     return re.sub(r'<(?:[a-z]+:)?([a-z_]+)>', r'{\1}', rule)
-
-
-def json_response(data, status=HTTPStatus.OK, headers=None):
-    return Response(
-        json.dumps(data, ensure_ascii=False, separators=(',', ':'),
-            default=str),
-        status=int(status), headers=headers,
-        content_type='application/json; charset=utf-8')
 
 
 def error_response(error):

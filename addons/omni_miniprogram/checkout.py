@@ -110,7 +110,7 @@ def quote_data(pool, sale):
 
 
 def order_data(pool, sale):
-    status = sale.mp_status()
+    status = sale.mp_status
     pickup = None
     if sale.pickup_state in LIVE_STATES:
         code, qr = sale.pickup_code()
@@ -193,7 +193,7 @@ def checkout(request, key=None):
     try:
         # An order locks the member's orders: concurrent ones count each
         # other
-        Sale.mall_check_limits(shop, member, quantities, lock=bool(key))
+        shop.mp_check_limits(member, quantities, lock=bool(key))
     except LimitError as error:
         raise limit_error(error) from None
     try:
@@ -243,33 +243,20 @@ def limit_error(error):
 
 def check_stock(request, quantities, store):
     """Refuse at once what the committed figures can't serve, before the
-    order is built; the hold decides for the rest. Return the first
-    warehouse that can serve the whole cart, else the first one"""
+    order is built; the hold decides for the rest. Return the warehouse
+    that would serve the cart"""
     pool = request.pool
-    Availability = pool.get('stock.availability')
-    Configuration = pool.get('stock.configuration')
     Reservation = pool.get('stock.reservation')
     Uom = pool.get('product.uom')
     address = request.body.get('address') or {}
-    if store:
-        warehouses, split = [store], False
-    else:
-        warehouses = Reservation.fulfilment_warehouses(
-            address.get('latitude'), address.get('longitude'))
-        split = Configuration(1).fulfilment_split
-    figures = Availability.get(list(quantities), warehouses)
-    serving = list(warehouses)
-    for product, quantity in quantities.items():
-        quantity = Uom.compute_qty(
-            product.sale_uom, quantity, product.default_uom, round=False)
-        available = [
-            max(figures[(product.id, w.id)][2], 0) for w in warehouses]
-        if (sum(available) if split else max(available, default=0)) < (
-                quantity):
-            raise out_of_stock(request, product.id)
-        serving = [w for w, a in zip(warehouses, available, strict=True)
-            if w in serving and a >= quantity]
-    return (serving or warehouses)[0]
+    warehouse, missing = Reservation.fulfilment_check({
+            product: Uom.compute_qty(product.sale_uom, quantity,
+                product.default_uom, round=False)
+            for product, quantity in quantities.items()},
+        store, address.get('latitude'), address.get('longitude'))
+    if missing:
+        raise out_of_stock(request, missing.id)
+    return warehouse
 
 
 def out_of_stock(request, product_id):
@@ -322,7 +309,7 @@ def create_order(request):
     else:
         sale, status = checkout(request, key), 201
     payment = None
-    if sale.mp_status() == 'awaiting_payment':
+    if sale.mp_status == 'awaiting_payment':
         payment = start_payment(request, sale)
     sale = Sale(sale.id)
     return {
@@ -350,16 +337,16 @@ def list_orders(request):
     member = request.session.require_member()
     query = request.query
     page, per_page = query.get('page', 1), query.get('per_page', 20)
-    sales = Sale.search(
-        Sale.mp_orders_domain(member), order=[('id', 'DESC')])
+    domain = Sale.mp_orders_domain(member)
     if query.get('status'):
-        sales = [s for s in sales if s.mp_status() == query['status']]
-    items = sales[(page - 1) * per_page:page * per_page]
+        domain.append(('mp_status', '=', query['status']))
+    sales = Sale.search(domain, offset=(page - 1) * per_page,
+        limit=per_page, order=[('id', 'DESC')])
     return {
-        'items': [order_data(request.pool, s) for s in items],
+        'items': [order_data(request.pool, s) for s in sales],
         'page': page,
         'per_page': per_page,
-        'total': len(sales),
+        'total': Sale.search_count(domain),
         }
 
 

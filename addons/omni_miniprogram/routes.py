@@ -4,7 +4,7 @@ import datetime
 import re
 import time
 
-from trytond.protocols.wrappers import Response, with_pool, with_transaction
+from trytond.protocols.wrappers import Response
 from trytond.wsgi import app
 from werkzeug.routing import PathConverter
 
@@ -17,20 +17,10 @@ from .api import (
     OPENAPI,
     ROUTES,
     ApiError,
-    json_response,
     refuse,
     route,
 )
 from .exceptions import WeChatError
-
-
-@app.route('/<database_name>/omni/v1/health', methods=['GET'])
-@with_pool
-@with_transaction()
-def health(request, pool):
-    """Tell a load balancer that the database answers, and nothing more:
-    which modules it runs is no one's business"""
-    return json_response({'status': 'ok'})
 
 
 @route('/openapi.json', auth=False)

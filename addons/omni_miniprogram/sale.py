@@ -7,7 +7,6 @@ refunded when its stock is gone."""
 import contextvars
 import datetime
 import logging
-import math
 from decimal import Decimal
 
 from sql import Null
@@ -21,7 +20,8 @@ from trytond.transaction import Transaction, TransactionError
 from trytond.modules.omni_inventory_bridge.exceptions import ReservationError
 from trytond.modules.omni_inventory_bridge.reservation import OPEN_STATES
 
-from .exceptions import CheckoutError, LimitError
+from .exceptions import CheckoutError
+from .order_status import MallStatusMixin
 
 logger = logging.getLogger(__name__)
 
@@ -51,12 +51,9 @@ PRICED_SALE = contextvars.ContextVar('priced_sale', default=None)
 MAGIC_FIELDS = {'id', 'create_uid', 'create_date', 'write_uid', 'write_date'}
 
 
-def seconds(delta):
-    "Whole seconds of the timedelta, at least 1"
-    return max(math.ceil(delta.total_seconds()), 1)
 
 
-class Sale(metaclass=PoolMeta):
+class Sale(MallStatusMixin, metaclass=PoolMeta):
     __name__ = 'sale.sale'
 
     mp_checkout_key = fields.Char(
@@ -403,101 +400,6 @@ class Sale(metaclass=PoolMeta):
         return super().coupon_base_amount
 
     @classmethod
-    def mall_check_limits(cls, shop, member, quantities, lock=False):
-        """Refuse an order of the member for {product: quantity} over the
-        shop's unpaid orders per member or the products' purchase limits
-        by raising LimitError.  With lock, the member's orders wait for
-        each other until the end of the transaction, so that concurrent
-        orders count each other."""
-        if lock:
-            cls._lock_member_orders(member)
-        now = datetime.datetime.now()
-        if shop.mp_max_unpaid_orders:
-            unpaid = cls.search([
-                    ('party', '=', member.id),
-                    ('web_shop', '=', shop.id),
-                    ('state', 'in', ['draft', 'quotation']),
-                    ('pickup_paid_at', '=', None),
-                    ('mp_pay_deadline', '>', now),
-                    ], order=[('mp_pay_deadline', 'ASC')])
-            if len(unpaid) >= shop.mp_max_unpaid_orders:
-                limit = shop.mp_max_unpaid_orders
-                raise LimitError(gettext(
-                        'omni_miniprogram.msg_too_many_unpaid_orders',
-                        limit=limit),
-                    'too_many_unpaid_orders',
-                    retry_after=seconds(unpaid[0].mp_pay_deadline - now),
-                    details={
-                        'limit': limit,
-                        'orders': [s.id for s in unpaid],
-                        })
-        for product, quantity in quantities.items():
-            cls._check_purchase_limits(shop, member, product, quantity, now)
-
-    @classmethod
-    def _check_purchase_limits(cls, shop, member, product, quantity, now):
-        Line = Pool().get('sale.line')
-        per_order, per_member, period = (
-            product.template.mp_purchase_limits(shop))
-        details = {'product': {'id': product.id, 'name': product.name}}
-        limits = [n for n in [per_order, per_member] if n]
-        if limits and quantity > min(limits):
-            # Waiting does not help: fewer units do
-            raise LimitError(gettext(
-                    'omni_miniprogram.msg_quantity_limit',
-                    product=product.name, limit=min(limits)),
-                'quantity_limit', details=dict(details, limit=min(limits)))
-        if not per_member:
-            return
-        # Every order of the period counts but those refunded after they
-        # were paid: an unpaid order that lapsed or was cancelled held the
-        # stock all the same
-        lines = Line.search([
-                ('product', '=', product.id),
-                ('quantity', '>', 0),
-                ('sale.party', '=', member.id),
-                ('sale.web_shop', '=', shop.id),
-                ('sale.create_date', '>=', now - period),
-                ['OR',
-                    ('sale.state', '!=', 'cancelled'),
-                    ('sale.pickup_paid_at', '=', None),
-                    ],
-                ])
-        taken = cls.search([
-                ('party', '=', member.id),
-                ('web_shop', '=', shop.id),
-                ('mp_build', '!=', None),
-                ('create_date', '>=', now - period),
-                ])
-        # The orders taken but not built yet count with their cart
-        bought = sum(line.quantity for line in lines) + sum(
-            values['quantity'] for sale in taken
-            for values in sale.mp_cart['lines']
-            if values.get('product') == product.id)
-        if bought + quantity > per_member:
-            first = min(s.create_date for s in [
-                    *(line.sale for line in lines), *taken])
-            raise LimitError(gettext(
-                    'omni_miniprogram.msg_purchase_limit',
-                    product=product.name, limit=per_member, bought=bought),
-                'purchase_limit',
-                retry_after=seconds(first + period - now),
-                details=dict(details, limit=per_member, bought=bought))
-
-    @classmethod
-    def _lock_member_orders(cls, member):
-        """Lock the member's row by writing it: on PostgreSQL the order
-        of the member that committed since this transaction began makes the
-        write fail with a serialization error, and the request is retried
-        on a snapshot that sees that order"""
-        Party = Pool().get('party.party')
-        party = Party.__table__()
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*party.update(
-                [party.write_date], [party.write_date],
-                where=party.id == member.id))
-
-    @classmethod
     def reserve_delivery(cls, sale, latitude=None, longitude=None,
             expires_at=None):
         """Hold the goods where the fulfilment rule says, nearest to the
@@ -614,29 +516,6 @@ class Sale(metaclass=PoolMeta):
             Entry.reverse(sale)
         Redemption.restore(sales)
         cls.process(sales)
-
-    def mp_status(self):
-        "The order's status as the mini-program shows it"
-        refunds = [r for r in self.pickup_refunds
-            if r.reason in {'cancelled', 'late_payment', 'expired'}]
-        if refunds:
-            if all(r.state == 'done' for r in refunds):
-                return 'refunded'
-            return 'refunding'
-        if self.pickup_state == 'expired':
-            return 'expired'
-        if self.state == 'cancelled':
-            return 'cancelled'
-        if self.pickup_state in {
-                'awaiting_payment', 'paid', 'ready', 'picked_up'}:
-            return self.pickup_state
-        if self.state in {'draft', 'quotation'}:
-            return 'awaiting_payment'
-        if self.state == 'done':
-            return 'done'
-        if self.shipment_state == 'sent':
-            return 'shipped'
-        return 'paid'
 
     @classmethod
     def mp_orders_domain(cls, member):

@@ -1,6 +1,7 @@
 # This file is part of Omni Retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 import datetime
+import math
 from decimal import Decimal
 
 from cryptography.hazmat.primitives.asymmetric.rsa import (
@@ -13,12 +14,13 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from trytond.i18n import gettext
 from trytond.model import fields
-from trytond.pool import PoolMeta
+from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
+from trytond.transaction import Transaction
 
 from trytond.modules.omni_member_hub.secret import SecretMixin
 
-from .exceptions import ShopWeChatValidationError
+from .exceptions import LimitError, ShopWeChatValidationError
 
 # Readable and writable only by administrators (ir.model.field.access),
 # stored encrypted and read back only as a mask
@@ -29,6 +31,11 @@ SECRET_FIELDS = {
 def positive(name):
     "The domain of a limit: empty for none, else positive"
     return [['OR', (name, '=', None), (name, '>', 0)]]
+
+
+def seconds(delta):
+    "Whole seconds of the timedelta, at least 1"
+    return max(math.ceil(delta.total_seconds()), 1)
 
 
 class Shop(SecretMixin, metaclass=PoolMeta):
@@ -282,6 +289,102 @@ class Shop(SecretMixin, metaclass=PoolMeta):
                 raise ShopWeChatValidationError(gettext(
                         'omni_miniprogram.msg_shop_public_key_id_missing',
                         shop=shop.rec_name))
+
+    def mp_check_limits(self, member, quantities, lock=False):
+        """Refuse an order of the member for {product: quantity} over the
+        shop's unpaid orders per member or the products' purchase limits
+        by raising LimitError.  With lock, the member's orders wait for
+        each other until the end of the transaction, so that concurrent
+        orders count each other."""
+        Sale = Pool().get('sale.sale')
+        if lock:
+            self._mp_lock_member(member)
+        now = datetime.datetime.now()
+        if self.mp_max_unpaid_orders:
+            unpaid = Sale.search([
+                    ('party', '=', member.id),
+                    ('web_shop', '=', self.id),
+                    ('state', 'in', ['draft', 'quotation']),
+                    ('pickup_paid_at', '=', None),
+                    ('mp_pay_deadline', '>', now),
+                    ], order=[('mp_pay_deadline', 'ASC')])
+            if len(unpaid) >= self.mp_max_unpaid_orders:
+                limit = self.mp_max_unpaid_orders
+                raise LimitError(gettext(
+                        'omni_miniprogram.msg_too_many_unpaid_orders',
+                        limit=limit),
+                    'too_many_unpaid_orders',
+                    retry_after=seconds(unpaid[0].mp_pay_deadline - now),
+                    details={
+                        'limit': limit,
+                        'orders': [s.id for s in unpaid],
+                        })
+        for product, quantity in quantities.items():
+            self._mp_check_purchase_limits(member, product, quantity, now)
+
+    def _mp_check_purchase_limits(self, member, product, quantity, now):
+        pool = Pool()
+        Sale = pool.get('sale.sale')
+        Line = pool.get('sale.line')
+        per_order, per_member, period = (
+            product.template.mp_purchase_limits(self))
+        details = {'product': {'id': product.id, 'name': product.name}}
+        limits = [n for n in [per_order, per_member] if n]
+        if limits and quantity > min(limits):
+            # Waiting does not help: fewer units do
+            raise LimitError(gettext(
+                    'omni_miniprogram.msg_quantity_limit',
+                    product=product.name, limit=min(limits)),
+                'quantity_limit', details=dict(details, limit=min(limits)))
+        if not per_member:
+            return
+        # Every order of the period counts but those refunded after they
+        # were paid: an unpaid order that lapsed or was cancelled held the
+        # stock all the same
+        lines = Line.search([
+                ('product', '=', product.id),
+                ('quantity', '>', 0),
+                ('sale.party', '=', member.id),
+                ('sale.web_shop', '=', self.id),
+                ('sale.create_date', '>=', now - period),
+                ['OR',
+                    ('sale.state', '!=', 'cancelled'),
+                    ('sale.pickup_paid_at', '=', None),
+                    ],
+                ])
+        taken = Sale.search([
+                ('party', '=', member.id),
+                ('web_shop', '=', self.id),
+                ('mp_build', '!=', None),
+                ('create_date', '>=', now - period),
+                ])
+        # The orders taken but not built yet count with their cart
+        bought = sum(line.quantity for line in lines) + sum(
+            values['quantity'] for sale in taken
+            for values in sale.mp_cart['lines']
+            if values.get('product') == product.id)
+        if bought + quantity > per_member:
+            first = min(s.create_date for s in [
+                    *(line.sale for line in lines), *taken])
+            raise LimitError(gettext(
+                    'omni_miniprogram.msg_purchase_limit',
+                    product=product.name, limit=per_member, bought=bought),
+                'purchase_limit',
+                retry_after=seconds(first + period - now),
+                details=dict(details, limit=per_member, bought=bought))
+
+    @classmethod
+    def _mp_lock_member(cls, member):
+        """Lock the member's row by writing it: on PostgreSQL the order
+        of the member that committed since this transaction began makes the
+        write fail with a serialization error, and the request is retried
+        on a snapshot that sees that order"""
+        Party = Pool().get('party.party')
+        party = Party.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*party.update(
+                [party.write_date], [party.write_date],
+                where=party.id == member.id))
 
 
 def _load_private_key(data):

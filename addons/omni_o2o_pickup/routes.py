@@ -4,7 +4,10 @@
 user application key of the 'omni_pickup' application.
 
 Errors are JSON objects with a stable `code`; a refused code is recorded
-(and counts toward the lockout) even though the answer is an error."""
+(and counts toward the lockout) even though the answer is an error.
+
+The scanners of the first release post to /<database>/omni/v1/pickup/...,
+which is kept for them."""
 import functools
 import json
 import logging
@@ -13,7 +16,6 @@ from http import HTTPStatus
 from trytond import backend
 from trytond.exceptions import UserError
 from trytond.protocols.wrappers import (
-    Response,
     abort,
     user_application,
     with_pool,
@@ -26,8 +28,15 @@ from trytond.transaction import (
 )
 from trytond.wsgi import app
 
+from trytond.modules.omni_inventory_bridge.http import (
+    ROOT,
+    json_error,
+    json_response,
+    prefix,
+)
+
 logger = logging.getLogger(__name__)
-API_PREFIX = '/<database_name>/omni/v1/pickup'
+API_PREFIXES = [prefix('pos', 1) + '/pickup', ROOT + '/v1/pickup']
 ERROR_STATUS = {
     'locked': HTTPStatus.TOO_MANY_REQUESTS,
     'invalid': HTTPStatus.NOT_FOUND,
@@ -40,14 +49,13 @@ ERROR_STATUS = {
 pickup_application = user_application('omni_pickup')
 
 
-def json_response(data, status=HTTPStatus.OK):
-    return Response(
-        json.dumps(data, ensure_ascii=False, default=str), status=status,
-        content_type='application/json; charset=utf-8')
-
-
-def error(code, message, status):
-    return json_response({'code': code, 'message': message}, status)
+def route(path):
+    "Route the path under the scanners' prefixes"
+    def decorator(func):
+        for api_prefix in API_PREFIXES:
+            app.route(api_prefix + path, methods=['POST'])(func)
+        return func
+    return decorator
 
 
 def read_request(request, pool):
@@ -58,14 +66,14 @@ def read_request(request, pool):
         point_id = int(data['point'])
         code = str(data['code'])
     except (ValueError, TypeError, KeyError):
-        abort(error('bad_request',
+        abort(json_error('bad_request',
                 "The body must be JSON with a point and a code.",
                 HTTPStatus.BAD_REQUEST))
     # The application key's user works at the point as in the client
     with check_access():
         points = POS.search([('id', '=', point_id)])
     if not points:
-        abort(error('unknown_point', "Unknown point of sale.",
+        abort(json_error('unknown_point', "Unknown point of sale.",
                 HTTPStatus.NOT_FOUND))
     return points[0], code, data
 
@@ -103,7 +111,7 @@ def json_when_busy(func):
         except backend.DatabaseOperationalError:
             logger.warning(
                 "pickup %s: database busy", request.path, exc_info=True)
-            response = error('busy', "The database is busy, try again.",
+            response = json_error('busy', "The database is busy, try again.",
                 HTTPStatus.SERVICE_UNAVAILABLE)
             response.headers['Retry-After'] = '1'
             return response
@@ -116,14 +124,12 @@ def check(pool, point, code):
     with Transaction().set_context(company=point.company.id):
         sale, refused = Sale.pickup_check(code, point)
     if refused:
-        # Commit the attempt, which an exception would roll back
-        Transaction().commit()
-        abort(error(refused.code, refused.message,
+        abort(json_error(refused.code, refused.message,
                 ERROR_STATUS[refused.code]))
     return sale
 
 
-@app.route(API_PREFIX + '/verify', methods=['POST'])
+@route('/verify')
 @with_pool
 @json_when_busy
 @with_transaction()
@@ -134,7 +140,7 @@ def verify(request, pool):
     return json_response(sale_data(check(pool, point, code)))
 
 
-@app.route(API_PREFIX + '/handover', methods=['POST'])
+@route('/handover')
 @with_pool
 @json_when_busy
 @with_transaction()
@@ -153,6 +159,6 @@ def handover(request, pool):
                 without_check_access():
             Sale.pickup_handover([sale], point, refused)
     except UserError as exception:
-        abort(error('handover_failed', exception.message,
+        abort(json_error('handover_failed', exception.message,
                 HTTPStatus.CONFLICT))
     return json_response(sale_data(Sale(sale.id)))

@@ -7,8 +7,6 @@ A pickup order stays a quotation until the handover, so that an expiry goes
 through the sale's normal cancel (which other modules extend to give back
 points and coupons); the handover confirms it and ships it at once."""
 import datetime
-import hashlib
-import hmac
 import secrets
 from collections import defaultdict
 from decimal import Decimal
@@ -16,9 +14,7 @@ from decimal import Decimal
 from trytond.i18n import gettext
 from trytond.model import (
     Index,
-    ModelSQL,
     ModelView,
-    Workflow,
     fields,
 )
 from trytond.pool import Pool, PoolMeta
@@ -26,62 +22,22 @@ from trytond.pyson import Bool, Eval
 from trytond.transaction import Transaction, without_check_access
 
 from trytond.modules.omni_inventory_bridge.reservation import OPEN_STATES
-from trytond.modules.omni_inventory_bridge.stock import distance_km
-from trytond.modules.omni_member_hub.secret import SecretMixin
 from trytond.modules.product import round_price
 
+from .endless_aisle import EndlessAisleMixin
 from .exceptions import PickupCodeError, PickupError
+from .pickup_code import (
+    LOCKOUT_TIME,
+    QR_PREFIX,
+    clean_code,
+    derive_code,
+    keyed_hash,
+)
 
-CODE_DIGITS = 10
-QR_PREFIX = 'OMNIPICKUP:'
-LOCKOUT_ATTEMPTS = 5
-LOCKOUT_TIME = datetime.timedelta(minutes=10)
 LIVE_STATES = ['paid', 'ready']
 
 
-class PickupSecret(SecretMixin, ModelSQL):
-    "Pickup Code Secret"
-    __name__ = 'sale.pickup.secret'
-    _secret_fields = {'secret'}
-
-    secret = fields.Char("Secret", required=True, strip=False)
-
-    @classmethod
-    @without_check_access
-    def get(cls):
-        "Return the server's pickup code key, created on first use"
-        records = cls.search([], order=[('id', 'ASC')], limit=1)
-        if not records:
-            # Of two first uses at once, each would make its own key and
-            # one's codes would never verify: the transaction starts again
-            # with the table locked, after the other's key is committed
-            cls.lock()
-            records = cls.search([], order=[('id', 'ASC')], limit=1)
-        if not records:
-            records = cls.create([{'secret': secrets.token_hex(32)}])
-        return bytes.fromhex(records[0].get_secret('secret'))
-
-
-def keyed_hash(key, code):
-    return hmac.new(key, b'hash:' + code.encode(), hashlib.sha256).hexdigest()
-
-
-def derive_code(key, sale_id, nonce):
-    message = b'code:%d:%s' % (sale_id, nonce.encode())
-    digest = hmac.new(key, message, hashlib.sha256).digest()
-    return '%0*d' % (
-        CODE_DIGITS, int.from_bytes(digest[:16], 'big') % 10 ** CODE_DIGITS)
-
-
-def clean_code(code):
-    "Return the digits of a typed code or of a scanned QR payload"
-    code = (code or '').strip()
-    if code.upper().startswith(QR_PREFIX):
-        code = code[len(QR_PREFIX):]
-    return code.replace(' ', '')
-
-
-class Sale(metaclass=PoolMeta):
+class Sale(EndlessAisleMixin, metaclass=PoolMeta):
     __name__ = 'sale.sale'
 
     pickup_store = fields.Many2One(
@@ -125,36 +81,6 @@ class Sale(metaclass=PoolMeta):
         'sale.point', "Handed over at POS", readonly=True)
     pickup_refunds = fields.One2Many(
         'sale.pickup.refund', 'sale', "Pickup Refunds", readonly=True)
-    origin_store = fields.Many2One(
-        'stock.location', "Credited Store",
-        domain=[('type', '=', 'warehouse')],
-        states={
-            'readonly': Eval('state') != 'draft',
-            },
-        help="The store that took the order for another location "
-        "(endless aisle) and gets the credit for it.")
-    origin_clerk = fields.Many2One(
-        'res.user', "Credited Clerk",
-        states={
-            'readonly': Eval('state') != 'draft',
-            },
-        help="The clerk who took the order, for commissions.")
-    pickup_source = fields.Many2One(
-        'stock.location', "Transfer From",
-        domain=[
-            ('type', '=', 'warehouse'),
-            ('id', '!=', Eval('pickup_store', -1)),
-            ],
-        states={
-            'readonly': Eval('state') != 'draft',
-            'invisible': ~Eval('pickup_store'),
-            },
-        help="The location that has the goods and sends them to the "
-        "pickup store.")
-    pickup_transfers = fields.One2Many(
-        'stock.shipment.internal', 'pickup_sale', "Pickup Transfers",
-        readonly=True)
-
     @classmethod
     def __setup__(cls):
         super().__setup__()
@@ -206,11 +132,6 @@ class Sale(metaclass=PoolMeta):
         cls.write(pickups, {'pickup_state': 'awaiting_payment'})
         cls._reserve([s for s in sales if s.endless_aisle],
             lambda sale: sale.warehouse)
-
-    @property
-    def endless_aisle(self):
-        "An order a store took to be shipped home from another location"
-        return bool(self.origin_store and not self.pickup_store)
 
     @property
     def reserved_delivery(self):
@@ -388,118 +309,6 @@ class Sale(metaclass=PoolMeta):
             sale.pickup_payment_reference = reference
         cls.save(sales)
         cls._transfer_pickup([s for s in sales if s.pickup_source])
-
-    @classmethod
-    def _transfer_pickup(cls, sales):
-        "Ask the source locations to send the goods to the pickup stores"
-        pool = Pool()
-        Move = pool.get('stock.move')
-        Shipment = pool.get('stock.shipment.internal')
-        Uom = pool.get('product.uom')
-        shipments = []
-        for sale in sales:
-            shipment = Shipment(
-                company=sale.company,
-                from_location=sale.pickup_source.storage_location,
-                to_location=sale.pickup_store.storage_location,
-                reference=sale.number,
-                pickup_sale=sale)
-            shipment.moves = [Move(
-                    product=line.product,
-                    unit=line.product.default_uom,
-                    quantity=Uom.compute_qty(
-                        line.unit, line.quantity, line.product.default_uom),
-                    from_location=shipment.from_location,
-                    to_location=shipment.to_location,
-                    company=sale.company,
-                    ) for line in sale.pickup_goods_lines]
-            shipments.append(shipment)
-        Shipment.save(shipments)
-        Shipment.wait(shipments)
-
-    @classmethod
-    def pickup_transferred(cls, sales):
-        """The goods left the source locations of the pickup orders: their
-        reservations there are consumed"""
-        Reservation = Pool().get('stock.reservation')
-        Reservation.consume([r for s in sales
-                for r in cls.pickup_reservations([s])
-                if r.location.warehouse == s.pickup_source])
-
-    @classmethod
-    def pickup_received(cls, sales):
-        """The goods arrived at the pickup store: they are reserved on its
-        shelf until the handover and the member is told"""
-        pool = Pool()
-        Reservation = pool.get('stock.reservation')
-        cls.pickup_transferred(sales)
-        sales = [s for s in sales if s.pickup_state == 'paid']
-        # The goods came for these orders: what arrived in this transaction
-        # is not yet available to others
-        Reservation.hold_forced([r for s in sales
-                for r in s.reservation_requests(
-                    s.pickup_store.storage_location)])
-        reservations = cls.pickup_reservations(sales)
-        Reservation.confirm([r for r in reservations if r.state == 'held'])
-        Reservation.write(reservations, {'expires_at': None})
-        cls.pickup_ready(sales)
-
-    @classmethod
-    def endless_aisle_availability(cls, product, store):
-        """Return what every warehouse has available of product as dicts of
-        warehouse, available and distance (km from store), nearest first"""
-        pool = Pool()
-        Availability = pool.get('stock.availability')
-        Location = pool.get('stock.location')
-        warehouses = Location.search([('type', '=', 'warehouse')])
-        figures = Availability.get([product], warehouses)
-        rows = []
-        for warehouse in warehouses:
-            distance = None
-            if None not in {store.latitude, store.longitude,
-                    warehouse.latitude, warehouse.longitude}:
-                distance = round(distance_km(
-                        store.latitude, store.longitude,
-                        warehouse.latitude, warehouse.longitude), 1)
-            rows.append({
-                    'warehouse': warehouse.id,
-                    'available': figures[(product.id, warehouse.id)][2],
-                    'distance': distance,
-                    })
-        rows.sort(key=lambda r: (
-                r['distance'] is None, r['distance'] or 0, r['warehouse']))
-        return rows
-
-    @classmethod
-    def create_endless_aisle(
-            cls, point, member, lines, source, pickup=False, address=None):
-        """Return the quoted order that the point's store takes for member
-        of lines [(product, quantity)] from the source warehouse: shipped
-        home to address, or transferred to the store for pickup"""
-        pool = Pool()
-        Line = pool.get('sale.line')
-        store = point.store
-        sale = cls(
-            company=point.company, party=member,
-            origin_store=store, origin_clerk=Transaction().user)
-        sale.on_change_party()
-        if pickup:
-            sale.pickup_store = store
-            sale.pickup_source = source if source != store else None
-            sale.warehouse = store
-        else:
-            sale.warehouse = source
-            sale.shipment_address = address
-        sale_lines = []
-        for product, quantity in lines:
-            line = Line(sale=sale, type='line', product=product,
-                quantity=quantity)
-            line.on_change_product()
-            sale_lines.append(line)
-        sale.lines = sale_lines
-        sale.save()
-        cls.quote([sale])
-        return sale
 
     @classmethod
     def orders_paid(cls, sales, reference):
@@ -786,168 +595,3 @@ class SaleLine(metaclass=PoolMeta):
         default = default.copy() if default else {}
         default.setdefault('pickup_base_price')
         return super().copy(lines, default=default)
-
-
-class PickupRefund(Workflow, ModelSQL, ModelView):
-    "Pickup Refund"
-    __name__ = 'sale.pickup.refund'
-
-    sale = fields.Many2One(
-        'sale.sale', "Sale", required=True, readonly=True,
-        ondelete='RESTRICT')
-    lines = fields.Many2Many(
-        'sale.pickup.refund-sale.line', 'refund', 'line', "Lines",
-        readonly=True)
-    amount = fields.Numeric(
-        "Amount", digits=(16, 2), required=True, readonly=True)
-    currency = fields.Function(
-        fields.Many2One('currency.currency', "Currency"), 'get_currency')
-    reason = fields.Selection([
-            ('refused', "Refused at Pickup"),
-            ('expired', "Pickup Expired"),
-            ], "Reason", required=True, readonly=True)
-    state = fields.Selection([
-            ('pending', "Pending"),
-            ('done', "Done"),
-            ('failed', "Failed"),
-            ], "State", required=True, readonly=True, sort=False)
-    date = fields.DateTime("Refunded at", readonly=True)
-    error = fields.Text("Error", readonly=True)
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        t = cls.__table__()
-        cls._sql_indexes.add(
-            Index(t, (t.state, Index.Equality(cardinality='low')),
-                where=t.state == 'pending'))
-        cls._order.insert(0, ('id', 'DESC'))
-        cls._transitions |= {
-            ('pending', 'done'),
-            ('pending', 'failed'),
-            ('failed', 'pending'),
-            }
-        cls._buttons.update({
-                'do': {
-                    'invisible': Eval('state') != 'pending',
-                    'depends': ['state'],
-                    },
-                'retry': {
-                    'invisible': Eval('state') != 'failed',
-                    'depends': ['state'],
-                    },
-                })
-
-    @classmethod
-    def default_state(cls):
-        return 'pending'
-
-    def get_currency(self, name):
-        return self.sale.currency.id
-
-    @classmethod
-    def create_for(cls, sale_lines, reason):
-        "Create a refund of the {sale: lines} amounts that were paid"
-        refunds = []
-        for sale, lines in sale_lines.items():
-            if not sale.pickup_paid_at or not lines:
-                continue
-            amount = sum(
-                (line.amount + sale.currency.round(sum(
-                            (t.amount
-                                for t in line._get_taxes().values()),
-                            Decimal(0)))
-                    for line in lines if line.type == 'line'),
-                Decimal(0))
-            if amount:
-                refunds.append(cls(
-                        sale=sale, lines=lines, amount=amount,
-                        reason=reason))
-        cls.save(refunds)
-        return refunds
-
-    @classmethod
-    @ModelView.button
-    @Workflow.transition('done')
-    def do(cls, refunds):
-        "Record the refunds paid back by hand or by the payment provider"
-        cls.write(refunds, {'date': datetime.datetime.now(), 'error': None})
-
-    @classmethod
-    @Workflow.transition('failed')
-    def fail(cls, refunds, error):
-        cls.write(refunds, {'error': error})
-
-    @classmethod
-    @ModelView.button
-    @Workflow.transition('pending')
-    def retry(cls, refunds):
-        pass
-
-
-class PickupRefundLine(ModelSQL):
-    "Pickup Refund - Sale Line"
-    __name__ = 'sale.pickup.refund-sale.line'
-
-    refund = fields.Many2One(
-        'sale.pickup.refund', "Refund", required=True, ondelete='CASCADE')
-    line = fields.Many2One(
-        'sale.line', "Line", required=True, ondelete='RESTRICT')
-
-
-class PickupAttempt(ModelSQL, ModelView):
-    "Pickup Code Attempt"
-    __name__ = 'sale.pickup.attempt'
-
-    point = fields.Many2One(
-        'sale.point', "Point of Sale", required=True, readonly=True,
-        ondelete='CASCADE')
-    user = fields.Many2One('res.user', "User", readonly=True)
-    sale = fields.Many2One('sale.sale', "Sale", readonly=True)
-    result = fields.Selection([
-            ('ok', "Accepted"),
-            ('invalid', "Wrong Code"),
-            ('wrong_store', "Wrong Store"),
-            ('used', "Already Used"),
-            ('expired', "Expired"),
-            ('unpaid', "Unpaid"),
-            ('locked', "Locked Out"),
-            ], "Result", required=True, readonly=True)
-    attempted_at = fields.DateTime(
-        "Attempted at", required=True, readonly=True)
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        t = cls.__table__()
-        cls._sql_indexes.add(
-            Index(t, (t.point, Index.Equality()),
-                (t.attempted_at, Index.Range())))
-        cls._order.insert(0, ('attempted_at', 'DESC'))
-
-    @classmethod
-    def _failures(cls):
-        "The results that count toward a lockout"
-        return ['invalid', 'wrong_store']
-
-    @classmethod
-    @without_check_access
-    def locked(cls, point):
-        "Tell if the point has entered too many wrong codes lately"
-        since = datetime.datetime.now() - LOCKOUT_TIME
-        return cls.search_count([
-                ('point', '=', point.id),
-                ('result', 'in', cls._failures()),
-                ('attempted_at', '>=', since),
-                ]) >= LOCKOUT_ATTEMPTS
-
-    @classmethod
-    @without_check_access
-    def record(cls, point, sale, result):
-        cls.create([{
-                    'point': point.id,
-                    'user': Transaction().user,
-                    'sale': sale.id if sale else None,
-                    'result': result,
-                    'attempted_at': datetime.datetime.now(),
-                    }])

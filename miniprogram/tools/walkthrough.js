@@ -109,7 +109,7 @@ async function tillKey() {
 }
 
 async function pickupRoute(path, body, key) {
-  const response = await fetch(`${options.base}/${options.database}/omni/v1/pickup/${path}`, {
+  const response = await fetch(`${options.base}/${options.database}/omni/pos/v1/pickup/${path}`, {
     method: 'POST',
     headers: {'Content-Type': 'application/json', Authorization: `bearer ${key}`},
     body: JSON.stringify(body),

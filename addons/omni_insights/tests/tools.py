@@ -6,8 +6,9 @@ import datetime
 
 from proteus import config as proteus_config
 from trytond.pool import Pool
-from trytond.transaction import Transaction, TransactionError
+from trytond.transaction import Transaction
 
+from trytond.modules.omni_inventory_bridge.tests.tools import retrying
 from trytond.modules.omni_miniprogram.payment import to_fen
 
 
@@ -15,17 +16,9 @@ def in_server(function, config=None):
     """Call function with the pool in a committed server transaction,
     retried with the locks it asks for as the dispatcher does"""
     config = config or proteus_config.get_config()
-    extras = {}
-    while True:
-        try:
-            with Transaction().start(
-                    config.database_name, 0, context=config.context,
-                    **extras) as transaction:
-                function(Pool())
-                transaction.commit()
-                return
-        except TransactionError as error:
-            error.fix(extras)
+    retrying(lambda **extras: Transaction().start(
+            config.database_name, 0, context=config.context, **extras),
+        lambda: function(Pool()))
 
 
 def wechat_pays(sale, out_trade_no, config=None):

@@ -16,7 +16,7 @@ class ReadyTestCase(RouteTestCase):
         pass
 
     def ready(self, database=DB_NAME):
-        response = self.client().get('/%s/omni/v1/ready' % database)
+        response = self.client().get('/%s/omni/ops/v1/ready' % database)
         self.assertEqual(response.headers['Cache-Control'], 'no-store')
         return response.status_code, response.json
 

@@ -23,32 +23,36 @@ from trytond.modules.company.tests import create_company
 from trytond.modules.currency.tests import create_currency
 
 
-def run(context, func):
-    """Run func in a new transaction; like Tryton's dispatcher, start it
-    again with the record locks that a strict sequence asks for"""
+def retrying(start, func, busy_retries=0):
+    """Call func in the transaction that start(**extras) opens; like
+    Tryton's dispatcher, start it again with the locks a TransactionError
+    asks for, and after a database busy or serialization failure up to
+    busy_retries times.  Return func's result and the retries"""
     extras = {}
-    while True:
+    for retry in range(busy_retries + 100):
         try:
-            with Transaction().start(
-                    DB_NAME, 0, context=context, **extras):
-                return func()
-        except TransactionError as error:
-            error.fix(extras)
-
-
-def run_retrying(func, **extras):
-    """Run func in a new transaction, again after a serialization error or
-    with the locks it asks for as Tryton's dispatcher does; return its
-    result and the retries"""
-    for retry in range(100):
-        try:
-            with Transaction().start(DB_NAME, 0, **extras):
+            with start(**extras):
                 return func(), retry
         except TransactionError as error:
             error.fix(extras)
         except backend.DatabaseOperationalError:
+            if retry >= busy_retries:
+                raise
             time.sleep(0.02 * (retry + 1))
-    raise AssertionError("still failing after 100 retries")
+    raise AssertionError("still failing after %s retries" % retry)
+
+
+def run(context, func):
+    "Run func in a new transaction and return its result"
+    return retrying(lambda **extras: Transaction().start(
+            DB_NAME, 0, context=context, **extras), func)[0]
+
+
+def run_retrying(func, **extras):
+    """Run func in a new transaction, again after a serialization error;
+    return its result and the retries"""
+    return retrying(lambda **more: Transaction().start(
+            DB_NAME, 0, **extras, **more), func, busy_retries=100)
 
 
 def create_tea_company():

@@ -47,6 +47,22 @@ class CheckoutTestCase(OrderTestMixin, RouteTestCase):
         self.assertEqual(Line.reconcile(), [])
         self.assertEqual(pool.get('omni.insights.shipped').reconcile(), [])
 
+    def assertStatusFilter(self):
+        """Each status of GET /orders?status= lists the member's orders of
+        that status, as GET /orders shows them, a page at a time"""
+        response = self.request('GET', '/orders', self.token,
+            query_string={'per_page': 100})
+        orders = check_response(response, '/orders', 'get')['items']
+        self.assertTrue(orders)
+        for status in sorted({o['status'] for o in orders} | {'done'}):
+            expected = [o['id'] for o in orders if o['status'] == status]
+            response = self.request('GET', '/orders', self.token,
+                query_string={'status': status, 'per_page': 1, 'page': 1})
+            data = check_response(response, '/orders', 'get')
+            self.assertEqual(data['total'], len(expected), status)
+            self.assertEqual(
+                [o['id'] for o in data['items']], expected[:1], status)
+
     def test_pickup_checkout(self):
         "A pickup order with tier, pickup discount, coupon and points"
         code = self.claim_coupon()
@@ -106,6 +122,7 @@ class CheckoutTestCase(OrderTestMixin, RouteTestCase):
                 ['confirmed'])
             self.assertEqual(Entry.balance(sale.party), balance - 1000)
         self.read(check)
+        self.assertStatusFilter()
 
     def paid_order(self, cart, pay=True):
         "Order the cart, pay it and return the order and its trade number"
@@ -191,6 +208,7 @@ class CheckoutTestCase(OrderTestMixin, RouteTestCase):
             self.assertEqual(
                 Entry.balance(Party(self.member_id)), balance + 500 - 260)
         self.read(refunded)
+        self.assertStatusFilter()
 
     def test_refund_refused(self):
         """A refund WeChat Pay finds ABNORMAL or CLOSED is recorded failed
@@ -243,6 +261,7 @@ class CheckoutTestCase(OrderTestMixin, RouteTestCase):
         self.assertNotEqual(new_number, number)
         self.notify(self.fake.refund_succeeded(new_number, deliver=False))
         self.assertEqual(self.get_order(order['id'])[1]['status'], 'refunded')
+        self.assertStatusFilter()
 
     def refund_of(self, sale_id):
         """The state, WeChat Pay status and error of the sale's refund and
@@ -280,6 +299,7 @@ class CheckoutTestCase(OrderTestMixin, RouteTestCase):
         response = self.request(
             'POST', '/orders/%s/cancel' % order['id'], self.token)
         self.assertEqual(response.status_code, 409)
+        self.assertStatusFilter()
 
     def test_idempotency_key(self):
         "The same key answers the same order; a new key orders again"
@@ -346,6 +366,7 @@ class CheckoutTestCase(OrderTestMixin, RouteTestCase):
         self.read(lambda pool: self.assertTrue(
                 pool.get('sale.sale')(second['id']).mp_flagged))
         self.request('POST', '/orders/%s/cancel' % first['id'], self.token)
+        self.assertStatusFilter()
 
     def lapse(self, sale_id):
         "Let the payment deadline of the order pass and run the expiry cron"

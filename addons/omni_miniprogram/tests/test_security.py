@@ -343,7 +343,7 @@ class SecurityTestCase(OrderTestMixin, RouteTestCase):
 
     def test_health_tells_nothing(self):
         "The health check answers that it runs, not which modules"
-        response = self.client().get('/%s/omni/v1/health' % DB_NAME)
+        response = self.client().get('/%s/omni/ops/v1/health' % DB_NAME)
         self.assertEqual(response.status_code, 200)
         self.assertEqual(json.loads(response.get_data()), {'status': 'ok'})
 

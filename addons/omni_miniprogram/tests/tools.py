@@ -12,12 +12,12 @@ from urllib.parse import urlsplit
 from PIL import Image, ImageDraw
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME
-from trytond.transaction import Transaction, TransactionError
+from trytond.transaction import Transaction
 
 from trytond.modules.account.tests import create_chart, get_fiscalyear
 from trytond.modules.account_invoice.tests import set_invoice_sequences
 from trytond.modules.company.tests import create_company, set_company
-from trytond.modules.omni_inventory_bridge.tests.tools import run
+from trytond.modules.omni_inventory_bridge.tests.tools import retrying, run
 from trytond.modules.omni_miniprogram.api import OPENAPI, validate
 from trytond.modules.omni_miniprogram.tests.fake_wechat import FakeWeChat
 
@@ -272,18 +272,12 @@ class OrderTestMixin(MallTestMixin):
     def setUpDatabase(cls):
         super().setUpDatabase()
         Company = Pool().get('company.company')
-        # Start again with the table locks the set-up asks for
-        extras = {}
-        while True:
-            try:
-                with Transaction().new_transaction(**extras) as transaction:
-                    company, = Company.search([])
-                    with set_company(company):
-                        cls.setUpMall(company)
-                    transaction.commit()
-                break
-            except TransactionError as error:
-                error.fix(extras)
+
+        def set_up():
+            company, = Company.search([])
+            with set_company(company):
+                cls.setUpMall(company)
+        retrying(Transaction().new_transaction, set_up)
 
     @classmethod
     def setUpMall(cls, company):

@@ -19,13 +19,15 @@ class PickupRouteTestCase(RouteTestCase):
 
     def test_busy(self):
         """A database that stays busy through the retries (two handovers'
-        stock moves at once) is a JSON 503 to retry, not an HTML 400"""
+        stock moves at once) is a JSON 503 to retry, not an HTML 400, under
+        the scanners' prefix and the first release's"""
         Application = Pool(DB_NAME).get('res.user.application')
-        for name in ['verify', 'handover']:
+        for name in ['pos/v1/pickup/verify', 'pos/v1/pickup/handover',
+                'v1/pickup/verify', 'v1/pickup/handover']:
             with patch.object(Application, 'check',
                     side_effect=backend.DatabaseOperationalError):
                 response = self.client().post(
-                    '/%s/omni/v1/pickup/%s' % (DB_NAME, name),
+                    '/%s/omni/%s' % (DB_NAME, name),
                     headers={'Authorization': 'bearer key'},
                     json={'point': 1, 'code': '0123456789'})
             self.assertEqual(response.status_code, 503)
