@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Serve Omni Retail as production runs it, without containers: gunicorn's
 # web workers (trytond's WSGI application), one trytond-cron and one
-# trytond-worker (the ir.queue tasks) on one PostgreSQL database,
+# queue worker (tools/queue_worker.py: trytond-worker, which exits when it
+# loses the database, the ir.queue tasks) on one PostgreSQL database,
 # supervised: a process that dies is started again.  Logs go to stdout,
 # one line per event.  SIGTERM or Ctrl-C stops them all.
 #
@@ -60,7 +61,8 @@ web=("$bin/gunicorn" --bind "${BIND:-127.0.0.1:8000}"
     --access-logformat '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms %(p)s'
     trytond.application:app)
 cron=("$bin/trytond-cron" -d "$db" --logconf "$logconf" -n 1)
-worker=("$bin/trytond-worker" -d "$db" --logconf "$logconf"
+# trytond-worker that exits when PostgreSQL goes away, to be started again
+worker=("$bin/python" "$root/tools/queue_worker.py" -d "$db" --logconf "$logconf"
     -n "${QUEUE_PROCESSES:-1}")
 
 exec "$bin/python" "$root/tools/supervise.py" \

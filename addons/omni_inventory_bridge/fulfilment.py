@@ -1,7 +1,6 @@
 # This file is part of Omni Retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 from trytond.i18n import gettext
-from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
 
 from .exceptions import ReservationError
@@ -10,30 +9,6 @@ from .stock import distance_km
 PLAN_ATTEMPTS = 3
 
 
-class Configuration(metaclass=PoolMeta):
-    __name__ = 'stock.configuration'
-
-    fulfilment_rule = fields.Selection([
-            ('central_then_nearest', "Central Warehouse then Nearest Store"),
-            ('nearest', "Nearest Location"),
-            ], "Fulfilment Rule",
-        help="Where a delivery order reserves its stock.")
-    fulfilment_warehouse = fields.Many2One(
-        'stock.location', "Central Warehouse",
-        domain=[('type', '=', 'warehouse')],
-        help="The warehouse that ships delivery orders first.")
-    fulfilment_split = fields.Boolean(
-        "Split Deliveries",
-        help="Allow a delivery order to reserve at several locations "
-        "when no single one has enough.")
-
-    @classmethod
-    def default_fulfilment_rule(cls):
-        return 'central_then_nearest'
-
-    @classmethod
-    def default_fulfilment_split(cls):
-        return False
 
 
 class Reservation(metaclass=PoolMeta):

@@ -19,85 +19,10 @@ from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval, If
 from trytond.transaction import Transaction, without_check_access
 
-from .exceptions import ReplenishmentError
+from .configuration import days
 
 WINDOWS = (7, 28)
 PENDING_MOVE_STATES = ['staging', 'draft', 'assigned']
-
-
-class Configuration(metaclass=PoolMeta):
-    __name__ = 'stock.configuration'
-
-    replenishment_surge_factor = fields.Float(
-        "Surge Factor",
-        help="A product surges when its 7-day sales speed reaches this "
-        "multiple of its 28-day speed.")
-    replenishment_safety_days = fields.Integer(
-        "Safety Margin",
-        help="The days of cover kept on top of the supplier's lead time.")
-    replenishment_lead_time = fields.TimeDelta(
-        "Default Lead Time",
-        help="The lead time used for products without a supplier lead time.")
-    replenishment_cover_days = fields.Integer(
-        "Cover Target",
-        help="The days of sales a replenishment should cover once received.")
-
-    @classmethod
-    def default_replenishment_surge_factor(cls):
-        return 2.0
-
-    @classmethod
-    def default_replenishment_safety_days(cls):
-        return 3
-
-    @classmethod
-    def default_replenishment_lead_time(cls):
-        return datetime.timedelta(days=7)
-
-    @classmethod
-    def default_replenishment_cover_days(cls):
-        return 14
-
-    @classmethod
-    def validate_fields(cls, configurations, field_names):
-        super().validate_fields(configurations, field_names)
-        names = {
-            'replenishment_surge_factor', 'replenishment_safety_days',
-            'replenishment_lead_time', 'replenishment_cover_days'}
-        if field_names is None or field_names & names:
-            for configuration in configurations:
-                configuration.check_replenishment()
-
-    def check_replenishment(self):
-        for name, minimum in [
-                ('replenishment_surge_factor', 1),
-                ('replenishment_safety_days', 0),
-                ('replenishment_lead_time', 0),
-                ('replenishment_cover_days', 1),
-                ]:
-            value = getattr(self, name)
-            if isinstance(value, datetime.timedelta):
-                value = days(value)
-            if value is not None and value < minimum:
-                raise ReplenishmentError(gettext(
-                        'omni_inventory_bridge.msg_replenishment_setting_minimum',
-                        field=self.__names__(name)['field'],
-                        minimum=minimum))
-
-    def replenishment_settings(self):
-        "Return the settings with the defaults for the empty ones"
-        settings = {}
-        for name in [
-                'surge_factor', 'safety_days', 'lead_time', 'cover_days']:
-            value = getattr(self, 'replenishment_' + name)
-            if value is None:
-                value = getattr(self, 'default_replenishment_' + name)()
-            settings[name] = value
-        return settings
-
-
-def days(timedelta):
-    return timedelta.total_seconds() / (24 * 60 * 60)
 
 
 class Suggestion(Workflow, ModelSQL, ModelView):

@@ -1,11 +1,11 @@
 # This file is part of Omni Retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
-import unittest
+import datetime
 from decimal import Decimal
 
-from trytond import backend
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
+from trytond.transaction import Transaction
 
 from trytond.modules.company.tests import create_company, set_company
 from trytond.modules.omni_inventory_bridge.exceptions import ReservationError
@@ -49,9 +49,6 @@ class OmniInventoryBridgeTestCase(
         self._put(product, dict(zip(locations, quantities, strict=True)))
         return product, warehouse, locations
 
-    @unittest.skipIf(backend.name == 'postgresql',
-        "on PostgreSQL the repair waits for the counter connection that "
-        "waits for its table locks")
     @with_transaction()
     def test_repair_counters(self):
         "The cron's repair corrects the counters a crash left short"
@@ -67,6 +64,88 @@ class OmniInventoryBridgeTestCase(
             self.assertEqual(
                 Availability.get([product], [shelf])[product.id, shelf.id],
                 (5, 0, 5))
+
+    @with_transaction()
+    def test_requeue_lost_task(self):
+        "The cron puts back the tasks of a dead worker, which run once"
+        pool = Pool()
+        Cron = pool.get('ir.cron')
+        Error = pool.get('ir.error')
+        Queue = pool.get('ir.queue')
+        Reservation = pool.get('stock.reservation')
+        Availability = pool.get('stock.availability')
+        transaction = Transaction()
+        database = transaction.database
+        cron, = Cron.search([('method', '=', 'ir.queue|requeue_lost')])
+        with set_company(create_company()):
+            product, _, (shelf, other) = self._stock([5, 5])
+            lost, copied, running, failed = Reservation.hold([{
+                        'product': product.id, 'location': s.id,
+                        'quantity': 1, 'channel': 'pos',
+                        } for s in [shelf, other, other, other]])
+            ids = [Reservation.__queue__.release([r])[0]
+                for r in [lost, copied, running, failed]]
+            # Taken 20 minutes ago by workers that died, and not finished
+            Queue.write(Queue.browse(ids), {
+                    'dequeued_at': (datetime.datetime.now()
+                        - datetime.timedelta(minutes=20)),
+                    })
+            # The run of failed raised a user error
+            Error.create([{'origin': str(Queue(ids[3])), 'message': "No"}])
+            # The call of copied was queued again since, by another cron,
+            # and ran
+            again, = Reservation.__queue__.release([copied])
+            finished = [again]
+            lock = None
+            if not database.has_channel():
+                finished.append(ids[2])
+            else:
+                # A worker still runs the task running
+                lock = database.get_connection(autocommit=True)
+                lock.cursor().execute('SELECT pg_advisory_lock(7302, %s)',
+                    (ids[2],))
+            Queue.write(Queue.browse(finished), {
+                    'dequeued_at': datetime.datetime.now(),
+                    'finished_at': datetime.datetime.now(),
+                    })
+            try:
+                Cron.run_once([cron])
+            finally:
+                if lock is not None:
+                    lock.cursor().execute(
+                        "SELECT pg_advisory_unlock(7302, %s)", (ids[2],))
+                    database.put_connection(lock)
+            lost_task, copied_task, running_task, failed_task = (
+                Queue.browse(ids))
+            self.assertIsNone(lost_task.dequeued_at)
+            self.assertEqual(lost_task.requeued, 1)
+            for task in [copied_task, failed_task]:
+                self.assertIsNotNone(task.abandoned_at)
+                self.assertIsNotNone(task.dequeued_at)
+            if lock is not None:
+                self.assertIsNotNone(running_task.dequeued_at)
+                self.assertIsNone(running_task.abandoned_at)
+
+            # A worker takes it again and runs it, as trytond's does
+            if database.has_channel():
+                task_id, _ = Queue.pull(database, transaction.connection,
+                    name='default')
+            else:
+                # No worker runs on SQLite, where trytond's pull fails
+                task_id, = Queue.search([('dequeued_at', '=', None)])
+                task_id = task_id.id
+            self.assertEqual(task_id, lost_task.id)
+            Queue(task_id).run()
+            self.assertEqual(Reservation(lost.id).state, 'released')
+            self.assertIsNotNone(Queue(task_id).finished_at)
+            self.assertEqual(
+                Availability.get([product], [shelf])[product.id, shelf.id],
+                (5, 0, 5))
+            self.assertEqual(Reservation(failed.id).state, 'held')
+            # Once only
+            Cron.run_once([cron])
+            self.assertIsNone(Queue(task_id).abandoned_at)
+            self.assertEqual(Queue(task_id).requeued, 1)
 
     @with_transaction()
     def test_reservation_lifecycle_idempotent(self):
