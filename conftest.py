@@ -101,23 +101,47 @@ class ScenarioFailure(Exception):
     pass
 
 
+# The module cases that run on PostgreSQL too: the code whose behaviour
+# depends on the backend.  The others run on SQLite only, as Tryton's own
+# modules' cases do; tests/ holds the PostgreSQL tests of the whole stack.
+POSTGRESQL_ALSO = {
+    # The stock counters work on their own connection on PostgreSQL
+    ('omni_inventory_bridge', 'test_module.py', None),
+    # The two-phase checkout's queue and its locks
+    ('omni_miniprogram', 'test_intake.py', None),
+    # The reports' SQL
+    ('omni_insights', 'test_module.py', None),
+    ('omni_insights', 'test_dashboard.py', None),
+    ('omni_insights', 'test_scenario.py', 'scenario_reports_rst'),
+    }
+
+
 def pytest_collection_modifyitems(config, items):
-    """On PostgreSQL, leave out the generic checks that every module's
-    ModuleTestCase inherits from Tryton: they read the model and view
-    definitions, which do not depend on the backend, and run on SQLite"""
+    """On PostgreSQL, leave out the module cases but POSTGRESQL_ALSO, and
+    the generic checks that every ModuleTestCase inherits from Tryton:
+    they read the model and view definitions, which do not depend on the
+    backend, and run on SQLite"""
     if not os.environ.get(
             'TRYTOND_DATABASE_URI', '').startswith('postgresql'):
         return
-    from trytond.tests.test_tryton import ModuleTestCase
-    kept, generic = [], []
+    kept, left_out = [], []
     for item in items:
-        cls = getattr(item, 'cls', None)
-        if (cls is not None and issubclass(cls, ModuleTestCase)
-                and getattr(cls, item.name, None)
-                is getattr(ModuleTestCase, item.name, object())):
-            generic.append(item)
-        else:
-            kept.append(item)
-    if generic:
-        config.hook.pytest_deselected(items=generic)
+        (kept if runs_on_postgresql(item) else left_out).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
         items[:] = kept
+
+
+def runs_on_postgresql(item):
+    from trytond.tests.test_tryton import ModuleTestCase
+    path = Path(item.path)
+    if path.parent.name == 'tests' and path.parent.parent.parent.name == (
+            'addons'):
+        module = path.parent.parent.name
+        if not ({(module, path.name, None), (module, path.name, item.name)}
+                & POSTGRESQL_ALSO):
+            return False
+    cls = getattr(item, 'cls', None)
+    return not (cls is not None and issubclass(cls, ModuleTestCase)
+        and getattr(cls, item.name, None)
+        is getattr(ModuleTestCase, item.name, object()))

@@ -29,6 +29,7 @@ POSTAL_CODE = '310000'
 VAT = "增值税 13%"
 ACCOUNT_CATEGORY = "应税商品 13%"
 CASH = "现金"
+CASH_DIFFERENCE = "现金长短款"
 WECHAT_PAY = "微信支付"
 # The till charges the code the customer shows in WeChat (omni_till)
 WECHAT_CODE = "微信付款码"
@@ -418,6 +419,12 @@ def setup_points(config, company, warehouses, accounts):
     get_or_create(
         config, 'sale.point.payment.method', [('name', '=', CASH)],
         name=CASH, cash=True, account=accounts['cash'])
+    # What a till's cash counted short or over goes to at its close
+    cash_journal, = Journal.find([('type', '=', 'cash')], limit=1)
+    get_or_create(
+        config, 'sale.point.cash.transfer.type',
+        [('name', '=', CASH_DIFFERENCE)], name=CASH_DIFFERENCE,
+        company=company, journal=cash_journal, account=accounts['expense'])
     wechat_accounts = Account.find([
             ('company', '=', company.id),
             ('name', '=', WECHAT_PAY),

@@ -392,8 +392,10 @@ from web_till import (  # noqa: E402, F401
     test_till_cash_sale,
     test_till_manager_override,
     test_till_member_sale,
+    test_till_no_stock_endless_aisle,
     test_till_pickup,
     test_till_reload,
+    test_till_return,
 )
 
 

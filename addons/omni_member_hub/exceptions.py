@@ -30,3 +30,7 @@ class PointsValidationError(ValidationError):
 
 class SecretError(UserError):
     pass
+
+
+class ReturnError(UserError):
+    pass

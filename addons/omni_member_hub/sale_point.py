@@ -6,13 +6,15 @@ from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, fields
 from trytond.model.exceptions import AccessError
 from trytond.pool import Pool, PoolMeta
-from trytond.pyson import Eval
+from trytond.pyson import Bool, Eval
+from trytond.rpc import RPC
 from trytond.transaction import Transaction
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from trytond.modules.product import round_price
 
 from .exceptions import CouponError, MemberError, PointsError
+from .pos_return import POSReturnMixin
 
 
 class POS(metaclass=PoolMeta):
@@ -28,7 +30,7 @@ class POS(metaclass=PoolMeta):
             return self.storage_location.warehouse.id
 
 
-class POSSale(metaclass=PoolMeta):
+class POSSale(POSReturnMixin, metaclass=PoolMeta):
     __name__ = 'sale.point.sale'
 
     member = fields.Many2One(
@@ -54,7 +56,15 @@ class POSSale(metaclass=PoolMeta):
     @classmethod
     def __setup__(cls):
         super().__setup__()
+        cls.__rpc__.update({
+                'create_return': RPC(instantiate=0, readonly=False),
+                })
         cls._buttons.update({
+                'return_sale': {
+                    'invisible': (~Eval('state').in_(['done', 'posted'])
+                        | Bool(Eval('returned_sale'))),
+                    'depends': ['state', 'returned_sale'],
+                    },
                 'identify_member': {
                     'invisible': Eval('state') != 'open',
                     'depends': ['state'],
@@ -71,6 +81,8 @@ class POSSale(metaclass=PoolMeta):
         default.setdefault('coupon')
         default.setdefault('member')
         default.setdefault('member_identifications')
+        default.setdefault('returned_sale')
+        default.setdefault('returns')
         return super().copy(sales, default=default)
 
     @classmethod
@@ -193,12 +205,18 @@ class POSSale(metaclass=PoolMeta):
         Entry = pool.get('member.points.entry')
         Payment = pool.get('sale.point.payment')
         Tier = pool.get('member.tier')
+        cls._check_returns(sales)
         for sale in sales:
             if sale.coupon:
                 Redemption.redeem(
                     sale.coupon, sale.member, 'pos', sale.point.store, sale,
                     sale.coupon_base)
         super().do(sales)
+        # The coupon of a sale taken back whole is usable again
+        Redemption.restore([
+                s.returned_sale for s in cls.browse(sales)
+                if s.returned_sale and s.returned_sale.coupon
+                and not any(s.returned_sale.quantities_to_return().values())])
         sales = [s for s in sales if s.member]
         # Points payments given back by a reopening are spent again
         Payment.redeem_points([p for s in sales for p in s.payments])
@@ -230,6 +248,20 @@ class POSSale(metaclass=PoolMeta):
 
 class POSSaleLine(metaclass=PoolMeta):
     __name__ = 'sale.point.sale.line'
+
+    returned_line = fields.Many2One(
+        'sale.point.sale.line', "Returned Line", readonly=True,
+        ondelete='RESTRICT',
+        states={
+            'invisible': ~Eval('returned_line'),
+            },
+        help="The line of the returned sale that this line takes back.")
+
+    @classmethod
+    def copy(cls, lines, default=None):
+        default = default.copy() if default else {}
+        default.setdefault('returned_line')
+        return super().copy(lines, default=default)
 
     @property
     def is_coupon_discount(self):
@@ -369,6 +401,7 @@ class POSSaleMemberIdentification(ModelSQL, ModelView):
     method = fields.Selection([
             ('code', "Rotating Member Code"),
             ('manual', "Card Number by a Store Manager"),
+            ('return', "Member of the Returned Sale"),
             ], "Method", required=True, readonly=True)
     reason = fields.Char("Reason", readonly=True)
 

@@ -61,6 +61,7 @@ class POS(metaclass=PoolMeta):
         cls.__rpc__.update({
                 'till_info': RPC(instantiate=0),
                 'till_open_session': RPC(instantiate=0, readonly=False),
+                'till_close_session': RPC(instantiate=0, readonly=False),
                 })
 
     @classmethod
@@ -73,6 +74,7 @@ class POS(metaclass=PoolMeta):
         session"""
         pool = Pool()
         Method = pool.get('sale.point.payment.method')
+        TransferType = pool.get('sale.point.cash.transfer.type')
         User = pool.get('res.user')
         cls._till_check(points)
         point, = points
@@ -87,6 +89,9 @@ class POS(metaclass=PoolMeta):
             'clerk': user.employee.rec_name if user.employee else user.name,
             'currency': point.company.currency.symbol,
             'methods': methods,
+            'transfer_types': TransferType.search_read(
+                [('company', '=', point.company.id)],
+                fields_names=['name']),
             'session': cls._till_session(point),
             }
 
@@ -108,6 +113,46 @@ class POS(metaclass=PoolMeta):
             }
 
     @classmethod
+    def till_close_session(cls, points, session, counted, transfer_type):
+        """Close the till's open cash session with the cash counted, as
+        the back office's Close does once the difference from what the
+        session should hold is recorded as a cash transfer of the type;
+        return the session left open (none)"""
+        pool = Pool()
+        Session = pool.get('sale.point.cash.session')
+        Transfer = pool.get('sale.point.cash.transfer')
+        cls._till_check(points)
+        point, = points
+        try:
+            session, counted = int(session), Decimal(str(counted))
+            transfer_type = int(transfer_type) if transfer_type else None
+        except (ValueError, TypeError, ArithmeticError):
+            raise TillError(gettext(
+                    'omni_till.msg_till_session_unknown')) from None
+        sessions = Session.search([
+                ('id', '=', session),
+                ('point', '=', point.id),
+                ])
+        if not sessions or not counted.is_finite():
+            raise TillError(gettext('omni_till.msg_till_session_unknown'))
+        session, = sessions
+        # A retried request finds its session closed
+        if session.state == 'open':
+            counted = session.currency.round(counted)
+            difference = counted - session.start_amount - session.balance
+            if difference:
+                if not transfer_type:
+                    raise TillError(gettext(
+                            'omni_till.msg_till_difference_type',
+                            difference=difference))
+                Transfer.save([Transfer(
+                            point=point, session=session,
+                            type=transfer_type, amount=difference)])
+            Session.write([session], {'end_amount': counted})
+            Session.close([Session(session.id)])
+        return cls._till_session(point)
+
+    @classmethod
     def till_open_session(cls, points):
         "Open the till's cash session as a cash payment does"
         Session = Pool().get('sale.point.cash.session')
@@ -126,6 +171,7 @@ class POSSale(TillKeyMixin, metaclass=PoolMeta):
         cls.__rpc__.update({
                 'till_add': RPC(instantiate=0, readonly=False),
                 'till_micropay': RPC(instantiate=0, readonly=False),
+                'till_return': RPC(instantiate=0, readonly=False),
                 'till_state': RPC(instantiate=0),
                 })
 
@@ -224,6 +270,18 @@ class POSSale(TillKeyMixin, metaclass=PoolMeta):
         return cls.till_state([sale])
 
     @classmethod
+    def till_return(cls, sales, quantities, key):
+        """Make the return of the quantities (by line id) of the done sale,
+        as the back office's Return does, once per key, and return its
+        state"""
+        cls._till_check(sales)
+        returns = cls.search([('till_key', '=', key)], limit=1)
+        if not returns:
+            returns = cls.browse(cls.create_return(sales, quantities))
+            cls.write(returns, {'till_key': key})
+        return cls.till_state(returns)
+
+    @classmethod
     def till_state(cls, sales):
         "Return what the till shows of the sale"
         pool = Pool()
@@ -268,6 +326,9 @@ class POSSale(TillKeyMixin, metaclass=PoolMeta):
                     'amount': number(p.amount),
                     } for p in sale.payments],
             'coupon': sale.coupon.number if sale.coupon else None,
+            'returned_sale': sale.returned_sale.number
+            if sale.returned_sale else None,
+            'returnable': None,
             'member': None,
             'member_coupons': [],
             }
@@ -285,6 +346,11 @@ class POSSale(TillKeyMixin, metaclass=PoolMeta):
                     'number': n.number,
                     'name': n.coupon.rec_name,
                     } for n in sale.member_coupons]
+        if (sale.state in {'done', 'posted'} and not sale.returned_sale
+                and sale.total > 0):
+            state['returnable'] = {
+                str(line): quantity for line, quantity in
+                sale.quantities_to_return().items() if quantity > 0} or None
         if sale.state in {'done', 'posted'}:
             entries = Entry.search([('origin', '=', str(sale))])
             state['receipt'] = {

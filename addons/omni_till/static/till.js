@@ -17,6 +17,8 @@
     let lastPayment = null; // the last payment, for the change on the receipt
     const LOST = ['NetworkError', 'ServerError'];
     const PICKUP_PREFIX = 'OMNIPICKUP:';
+    // The receipt's QR code: OMNIRECEIPT:<number>, alone or in a link
+    const RECEIPT = /OMNIRECEIPT(?::|%3A)([^&#?\s]+)/i;
 
     // Storage ------------------------------------------------------------
     function stored() {
@@ -209,10 +211,10 @@
         const saved = stored();
         if (saved.sale) {
             await loadSale(saved.sale);
-            await retryPending();
         } else {
             render(null);
         }
+        await retryPending();
         if (saved.receipt) {
             $('reprint').disabled = false;
         }
@@ -322,6 +324,11 @@
                         till_key: request.key}});
             }
             await loadSale(request.sale);
+        } else if (request.kind === 'return') {
+            const state = await rpc('model.sale.point.sale.till_return',
+                [request.sale], request.quantities, request.key);
+            store({sale: state.id});
+            render(state);
         } else if (request.kind === 'micropay') {
             render(await rpc('model.sale.point.sale.till_micropay',
                 [request.sale], request.method, request.code, request.amount,
@@ -336,6 +343,11 @@
         }
         if (text.toUpperCase().startsWith(PICKUP_PREFIX)) {
             await verifyPickup(text);
+            return;
+        }
+        if (RECEIPT.test(text)) {
+            $('scan').value = '';
+            await findReceipt(text);
             return;
         }
         if (/[^\x21-\x7e]/.test(text)) {
@@ -359,6 +371,11 @@
             key: newKey()});
         $('search-results').hidden = true;
         $('scan').value = '';
+        // An empty shelf: where else the product is
+        const short = shortLine();
+        if (short && (short.product === product || short.code === product)) {
+            await showAisle(short);
+        }
     }
 
     async function searchProducts(text, error) {
@@ -436,12 +453,15 @@
         const due = toPay();
         const typed = $('pay-amount').value.trim();
         const tendered = typed ? Number(typed) : due;
-        if (!(tendered > 0)) {
+        if (due > 0 && !(tendered > 0)) {
             say('请输入收款金额');
             return;
         }
-        const amount = Math.min(tendered, due).toFixed(2);
-        const change = method.cash ? tendered - Number(amount) : 0;
+        // A return pays back what is due (the back office takes it in
+        // cash only)
+        const amount = due < 0 ? due.toFixed(2)
+            : Math.min(tendered, due).toFixed(2);
+        const change = method.cash && due > 0 ? tendered - Number(amount) : 0;
         try {
             await pending({kind: 'pay', sale: sale.id, method: method.id,
                 amount, key: newKey()});
@@ -556,6 +576,193 @@
         say('自提订单 ' + number + ' 已交付', true);
     }
 
+    // A return: the done sale found by its receipt's QR code or number,
+    // the quantities typed, and the back office's Return makes the open
+    // sale that takes them back, which the till then pays out
+    let returning = null;
+
+    function showReturn() {
+        returning = null;
+        $('return-number').value = '';
+        $('return-sale').hidden = true;
+        $('return').hidden = false;
+        $('return-number').focus();
+    }
+
+    function endReturn() {
+        returning = null;
+        $('return').hidden = true;
+    }
+
+    async function findReceipt(text) {
+        const match = RECEIPT.exec(text);
+        const number = (match ? decodeURIComponent(match[1]) : text).trim();
+        if ($('return').hidden) {
+            showReturn();
+        }
+        $('return-number').value = number;
+        $('return-sale').hidden = true;
+        const ids = await rpc('model.sale.point.sale.search',
+            [['number', '=', number]], 0, 1, null);
+        if (!ids.length) {
+            say('找不到小票：' + number);
+            return;
+        }
+        const state = await rpc('model.sale.point.sale.till_state', ids);
+        if (!state.returnable) {
+            say('小票 ' + number + ' 不能退货');
+            return;
+        }
+        returning = state;
+        $('return-original').textContent = state.number;
+        $('return-member').textContent = state.member
+            ? '会员：' + state.member.name : '';
+        $('return-lines').querySelector('tbody').replaceChildren(
+            ...state.lines.filter((line) => line.id in state.returnable).map(
+                (line) => {
+                    const row = document.createElement('tr');
+                    row.dataset.code = line.code || '';
+                    const input = document.createElement('input');
+                    input.inputMode = 'decimal';
+                    input.value = '0';
+                    input.dataset.line = line.id;
+                    input.setAttribute('aria-label', '退货数量 ' + line.name);
+                    const quantity = document.createElement('td');
+                    quantity.append(input);
+                    row.append(cell(line.name),
+                        cell(money(line.unit_price), 'number'),
+                        cell(String(state.returnable[line.id]), 'number'),
+                        quantity);
+                    return row;
+                }));
+        $('return-sale').hidden = false;
+        const first = $('return-lines').querySelector('input');
+        if (first) {
+            first.focus();
+            first.select();
+        }
+    }
+
+    async function makeReturn() {
+        const quantities = {};
+        for (const input of $('return-lines').querySelectorAll('input')) {
+            const quantity = Number(input.value);
+            if (quantity) {
+                quantities[input.dataset.line] = quantity;
+            }
+        }
+        $('change').hidden = true;
+        await pending({kind: 'return', sale: returning.id, quantities,
+            key: newKey()});
+        endReturn();
+        say('退货单已生成，请退款给顾客', true);
+    }
+
+    // Endless aisle: what this store's shelf does not have is ordered from
+    // another store or the central warehouse, for the sale's member,
+    // through the back office's Endless Aisle Order wizard
+    let aisle = null;
+
+    function shortLine() {
+        const lines = sale ? sale.lines.filter((line) => !line.coupon
+            && line.available !== null && line.quantity > line.available) : [];
+        return lines[lines.length - 1];
+    }
+
+    async function endAisle() {
+        if (aisle) {
+            const session = aisle.session;
+            aisle = null;
+            await rpc('wizard.sale.point.endless_aisle.delete', session)
+                .catch(() => null);
+        }
+        $('aisle').hidden = true;
+    }
+
+    async function showAisle(line) {
+        await endAisle();
+        if (!line || !sale || sale.state !== 'open') {
+            return;
+        }
+        $('aisle-product').textContent = line.name;
+        $('aisle-order').hidden = true;
+        $('aisle-need-member').hidden = Boolean(sale.member);
+        $('aisle').hidden = false;
+        if (!sale.member) {
+            return;
+        }
+        const ctx = Object.assign({}, context, {active_model: 'sale.point.sale',
+            active_id: sale.id, active_ids: [sale.id]});
+        const [session] = await call(
+            auth, 'wizard.sale.point.endless_aisle.create', ctx);
+        aisle = {session, ctx, line};
+        const answer = await call(auth,
+            'wizard.sale.point.endless_aisle.execute', session, {}, 'start',
+            ctx);
+        aisle.start = Object.fromEntries(Object.entries(
+            answer.view.defaults).filter(([name]) => !name.endsWith('.')));
+        aisle.start.product = line.product;
+        $('aisle-quantity').value = line.quantity;
+        await aisleAvailability();
+        $('aisle-order').hidden = false;
+        $('aisle-source').focus();
+    }
+
+    // What each location has for the quantity, as the wizard's form shows
+    async function aisleAvailability() {
+        aisle.start.quantity = Number($('aisle-quantity').value) || 1;
+        const answer = await rpc(
+            'model.sale.point.endless_aisle.start.on_change', aisle.start,
+            ['product']);
+        const changes = Array.isArray(answer) ? answer[0] : answer;
+        const added = (value) => (value && value.add ? value.add : []).map(
+            ([, values]) => values);
+        const rows = added(changes.availability);
+        aisle.sources = added(changes.sources).map((values) => values.id);
+        const names = {};
+        rows.forEach((row) => {
+            names[row.warehouse] = row['warehouse.'].rec_name;
+        });
+        $('aisle-stock').querySelector('tbody').replaceChildren(
+            ...rows.map((row) => {
+                const tr = document.createElement('tr');
+                tr.append(cell(names[row.warehouse]),
+                    cell(String(row.available), 'number'),
+                    cell(row.distance === null ? '' : String(row.distance),
+                        'number'));
+                return tr;
+            }));
+        $('aisle-source').replaceChildren(...aisle.sources.map((id) => {
+            const option = document.createElement('option');
+            option.value = id;
+            option.textContent = names[id];
+            option.selected = id === changes.source;
+            return option;
+        }));
+    }
+
+    async function orderAisle() {
+        const payment = $('aisle-payment').value;
+        const start = Object.assign({}, aisle.start, {
+            quantity: Number($('aisle-quantity').value),
+            source: Number($('aisle-source').value) || null,
+            sources: aisle.sources,
+            kind: $('aisle-kind').value,
+            payment,
+        });
+        const answer = await call(auth,
+            'wizard.sale.point.endless_aisle.execute', aisle.session,
+            {start}, 'order', aisle.ctx);
+        const [order] = await rpc('model.sale.sale.read',
+            [answer.view.defaults.sale], ['number']);
+        const line = aisle.line;
+        await endAisle();
+        // Not sold here: the line goes
+        await removeLine(line);
+        say('云货架订单 ' + order.number + ' 已下单，' + (payment === 'later'
+            ? '请会员在小程序付款' : '已在收银台付款'), true);
+    }
+
     // The lines the book does not have: the store's policy may let a store
     // manager (or the clerk) sell them with a reason
     function offerOverride(error, method) {
@@ -602,6 +809,8 @@
     function newSale() {
         store({sale: null, saleKey: null, pending: null});
         $('change').hidden = true;
+        endReturn();
+        endAisle().catch(() => null);
         $('override').hidden = true;
         render(null);
         focusScan();
@@ -635,7 +844,7 @@
             $('member-points').textContent = member.points;
         }
         const coupons = state && state.state === 'open'
-            ? state.member_coupons : [];
+            && !state.returned_sale ? state.member_coupons : [];
         $('coupons').replaceChildren(...coupons.map((coupon, index) => {
             const button = document.createElement('button');
             button.type = 'button';
@@ -646,6 +855,12 @@
                 () => applyCoupon(coupon)));
             return button;
         }));
+        $('sale-return').hidden = !(state && state.returned_sale);
+        $('sale-return').textContent = state && state.returned_sale
+            ? '退货单 · 原单 ' + state.returned_sale
+                + (Number(state.amount_to_pay) < 0 ? ' · 应退顾客 '
+                    + money(-state.amount_to_pay) : '')
+            : '';
         $('coupon-applied').hidden = !(state && state.coupon);
         $('coupon-applied').textContent = state && state.coupon
             ? '已用优惠券 ' + state.coupon : '';
@@ -672,6 +887,8 @@
         row.dataset.line = line.id;
         row.dataset.code = line.code || '';
         const open = sale.state === 'open';
+        // A return's lines are what its sale had: they change by a new one
+        const editable = open && !line.coupon && !sale.returned_sale;
         if (open && line.available !== null && line.quantity > line.available) {
             row.className = 'short';
         }
@@ -679,7 +896,7 @@
             cell(line.available === null ? '' : String(line.available),
                 'available number'));
         const quantity = document.createElement('td');
-        if (open && !line.coupon) {
+        if (editable) {
             const input = document.createElement('input');
             input.className = 'quantity';
             input.inputMode = 'decimal';
@@ -703,7 +920,7 @@
             cell(money(line.amount), 'number'));
         const actions = document.createElement('td');
         // The coupon's line goes with the coupon, not by hand
-        if (open && !line.coupon) {
+        if (editable) {
             const remove = document.createElement('button');
             remove.type = 'button';
             remove.className = 'remove';
@@ -731,6 +948,8 @@
             + '<div>收银台：' + escape(receipt.point) + '</div>'
             + '<div>收银员：' + escape(receipt.clerk || '') + '</div>'
             + '<div>单号：' + escape(state.number) + '</div>'
+            + (state.returned_sale ? '<div>退货 · 原单：'
+                + escape(state.returned_sale) + '</div>' : '')
             + '<div>日期：' + escape(state.date) + '</div><hr>'
             + '<table>' + rows.join('') + '</table><hr>'
             + (state.coupon ? '<div>优惠券：' + escape(state.coupon) + '</div>' : '')
@@ -753,7 +972,8 @@
 
     function focusScan() {
         if (!$('till').hidden && $('override').hidden && $('pickup').hidden
-                && $('close-session').hidden && $('micropay').hidden) {
+                && $('close-session').hidden && $('micropay').hidden
+                && $('return').hidden && !aisle) {
             $('scan').focus();
         }
     }
@@ -773,6 +993,12 @@
         $('close-expected').textContent = till.currency + till.session.expected;
         $('close-difference').textContent = '';
         $('close-counted').value = '';
+        $('close-type').replaceChildren(...till.transfer_types.map((type) => {
+            const option = document.createElement('option');
+            option.value = type.id;
+            option.textContent = type.name;
+            return option;
+        }));
         $('close-session').hidden = false;
         $('close-counted').focus();
     }
@@ -784,13 +1010,19 @@
             ? '' : till.currency + difference.toFixed(2);
     }
 
+    // The back office's Close, once the difference is recorded as a cash
+    // transfer of the type chosen, in one request
     async function closeSession() {
-        const id = till.session.id;
-        await rpc('model.sale.point.cash.session.write', [id],
-            {end_amount: decimal(Number($('close-counted').value).toFixed(2))});
-        await rpc('model.sale.point.cash.session.close', [id]);
+        const counted = Number($('close-counted').value);
+        if (isNaN(counted)) {
+            say('请输入清点现金');
+            return;
+        }
+        till.session = await rpc('model.sale.point.till_close_session',
+            [till.id], till.session.id, counted.toFixed(2),
+            Number($('close-type').value) || null);
         $('close-session').hidden = true;
-        await refreshSession();
+        renderSession();
         say('已交班', true);
     }
 
@@ -801,6 +1033,8 @@
         }
         const keys = {
             F2: () => $('member-code').focus(),
+            F3: () => showReturn(),
+            F5: () => task(() => showAisle(shortLine())),
             F4: () => {
                 const first = $('coupons').querySelector('button');
                 if (first) {
@@ -816,6 +1050,8 @@
                 }
                 $('close-session').hidden = true;
                 $('micropay').hidden = true;
+                endReturn();
+                endAisle().catch(() => null);
                 $('search-results').hidden = true;
                 focusScan();
             },
@@ -886,6 +1122,46 @@
     });
     $('pickup-cancel').addEventListener('click', () => {
         task(endHandover).then(focusScan);
+    });
+    $('return-number').addEventListener('keydown', (event) => {
+        if (event.key === 'Enter') {
+            event.preventDefault();
+            const text = $('return-number').value;
+            if (text.trim()) {
+                task(() => findReceipt(text));
+            }
+        }
+    });
+    $('return').addEventListener('submit', (event) => {
+        event.preventDefault();
+        if (returning) {
+            task(makeReturn).then(focusScan);
+        }
+    });
+    $('return-cancel').addEventListener('click', () => {
+        endReturn();
+        focusScan();
+    });
+    $('return-open').addEventListener('click', showReturn);
+    $('aisle-open').addEventListener('click',
+        () => task(() => showAisle(shortLine())));
+    $('aisle-quantity').addEventListener('change',
+        () => task(aisleAvailability));
+    // Enter on a choice orders too
+    $('aisle').addEventListener('keydown', (event) => {
+        if (event.key === 'Enter' && event.target.tagName === 'SELECT') {
+            event.preventDefault();
+            $('aisle').requestSubmit();
+        }
+    });
+    $('aisle').addEventListener('submit', (event) => {
+        event.preventDefault();
+        if (aisle) {
+            task(orderAisle).then(focusScan);
+        }
+    });
+    $('aisle-cancel').addEventListener('click', () => {
+        task(endAisle).then(focusScan);
     });
     $('micropay').addEventListener('submit', (event) => {
         event.preventDefault();
