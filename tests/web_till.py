@@ -851,8 +851,9 @@ def test_till_no_stock_endless_aisle(server, browser):
             'lines'], admin_context)
     assert order['number'] == number
     assert order['state'] == 'quotation'
-    assert (order['credited_store.']['code'], order['credited_clerk.']['login'],
-        order['pickup_store.']['code'], order['pickup_source.']['code']) == (
+    assert (order['credited_store.']['code'],
+        order['credited_clerk.']['login'], order['pickup_store.']['code'],
+        order['pickup_source.']['code']) == (
         'SC', CLERK_C[0], 'SC', 'SB')
     line, = admin_rpc('model.sale.line.read', order['lines'],
         ['product.code', 'quantity'], admin_context)
