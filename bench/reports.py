@@ -68,11 +68,11 @@ COMPANY_LINES = STORES_AND_COSTS + """\
             AND s.date BETWEEN %(lines_from)s AND %(to_date)s
         UNION ALL
         SELECT -s.id, 'sale.sale,' || s.id, s.sale_date,
-            CASE WHEN s.origin_store IS NOT NULL THEN 'endless_aisle'
+            CASE WHEN s.credited_store IS NOT NULL THEN 'endless_aisle'
                 WHEN s.pickup_store IS NOT NULL THEN 'mall_pickup'
                 WHEN s.web_shop IS NOT NULL THEN 'mall_delivery'
                 ELSE 'back_office' END,
-            COALESCE(s.origin_store, s.pickup_store, s.warehouse),
+            COALESCE(s.credited_store, s.pickup_store, s.warehouse),
             s.party, l.product, COALESCE(l.actual_quantity, l.quantity),
             COALESCE(l.actual_quantity, l.quantity) * l.unit_price,
             COALESCE(l.actual_quantity, l.quantity)
@@ -83,7 +83,7 @@ COMPANY_LINES = STORES_AND_COSTS + """\
         WHERE s.company = %(company)s
             AND s.state IN ('confirmed', 'processing', 'done')
             AND l.type = 'line' AND l.product IS NOT NULL
-            AND NOT EXISTS (SELECT 1 FROM "sale_pickup_refund-sale_line" AS r
+            AND NOT EXISTS (SELECT 1 FROM "sale_refund-sale_line" AS r
                 WHERE r.line = l.id)
             AND s.sale_date BETWEEN %(lines_from)s AND %(to_date)s)
 """
@@ -106,18 +106,18 @@ CHANNEL_FIGURES = """
 # name, model, the anchor's SQL, and the pairs of (ORM field, SQL column)
 # whose page totals must agree
 REPORTS = [
-    ("product channel", 'omni.insights.product_channel',
+    ("product channel", 'insights.product_channel',
         COMPANY_LINES + CHANNEL_FIGURES.format(
             key='product', lines='lines', page=PAGE),
         [('revenue', 3), ('quantity', 2)]),
-    ("category channel", 'omni.insights.category_channel',
+    ("category channel", 'insights.category_channel',
         COMPANY_LINES + CHANNEL_FIGURES.format(
             key='category', page=PAGE,
             lines='lines JOIN product_product AS pp ON pp.id = lines.product '
             'JOIN "product_template-product_category" AS tc '
             'ON tc.template = pp.template'),
         [('revenue', 3), ('quantity', 2)]),
-    ("store capability", 'omni.insights.store',
+    ("store capability", 'insights.store',
         COMPANY_LINES + """,
     members AS (
         SELECT member_join_store AS store, count(*) AS n FROM party_party
@@ -137,7 +137,7 @@ REPORTS = [
         WHERE s.company = %(company)s
             AND s.state IN ('confirmed', 'processing', 'done')
             AND s.sale_date BETWEEN %(from_date)s AND %(to_date)s
-            AND s.origin_store IS NULL
+            AND s.credited_store IS NULL
             AND (s.pickup_store IS NOT NULL OR s.web_shop IS NOT NULL)
         GROUP BY p.member_join_store),
     pickups AS (
@@ -147,12 +147,12 @@ REPORTS = [
             AND pickup_handed_over_at < %(to_date)s::date + 1
         GROUP BY pickup_store),
     aisle AS (
-        SELECT origin_store AS store, count(*) AS n FROM sale_sale
+        SELECT credited_store AS store, count(*) AS n FROM sale_sale
         WHERE company = %(company)s
             AND state IN ('confirmed', 'processing', 'done')
             AND sale_date BETWEEN %(from_date)s AND %(to_date)s
-            AND origin_store IS NOT NULL
-        GROUP BY origin_store),
+            AND credited_store IS NOT NULL
+        GROUP BY credited_store),
     coupons AS (
         SELECT store, count(*) AS n
         FROM sale_promotion_coupon_redemption
@@ -183,7 +183,7 @@ REPORTS = [
         AND (%(store)s::integer IS NULL OR w.id = %(store)s)
     ORDER BY online_revenue DESC NULLS LAST, w.id""",
         [('online_revenue', 7), ('members_acquired', 1), ('pickups', 4)]),
-    ("member segment", 'omni.insights.member_segment',
+    ("member segment", 'insights.member_segment',
         COMPANY_LINES + """,
     member AS (
         SELECT l.party,
@@ -206,7 +206,7 @@ REPORTS = [
         sum(months) AS months, count(*) FILTER (WHERE months >= 2)
     FROM member GROUP BY 1 ORDER BY 1""",
         [('members', 1), ('spend', 2)]),
-    ("inventory", 'omni.insights.inventory',
+    ("inventory", 'insights.inventory',
         STORES_AND_COSTS + f"""\
     sold AS (
         SELECT m.product, st.warehouse, sum(m.internal_quantity) AS sold,
@@ -264,7 +264,7 @@ REPORTS = [
         WHERE s.company = %(company)s
             AND s.state IN ('confirmed', 'processing', 'done')
             AND l.type = 'line' AND l.product IS NOT NULL
-            AND NOT EXISTS (SELECT 1 FROM "sale_pickup_refund-sale_line" AS f
+            AND NOT EXISTS (SELECT 1 FROM "sale_refund-sale_line" AS f
                 WHERE f.line = l.id)
         GROUP BY r.coupon),
     numbers AS (
@@ -571,7 +571,7 @@ def figures_in_process(database, user, company, store, repeat):
     def compute():
         with Transaction().start(database, user, readonly=True, context={
                     'company': company, 'language': 'zh_CN'}):
-            Dashboard = Pool().get('omni.insights.dashboard')
+            Dashboard = Pool().get('insights.dashboard')
             Company = Pool().get('company.company')
             Dashboard._charts_cache.clear()
             stores = Dashboard.stores()

@@ -892,7 +892,7 @@ def setup_endless_aisle(config, warehouses, products):
     Sale = Model.get('sale.sale', config=config)
     Party = Model.get('party.party', config=config)
     member, = Party.find([('name', '=', ENDLESS_AISLE_MEMBER)])
-    if Sale.find([('party', '=', member.id), ('origin_store', '!=', None)]):
+    if Sale.find([('party', '=', member.id), ('credited_store', '!=', None)]):
         return
     pos, = POS.find([
             ('storage_location', '=', warehouses['SA'].storage_location.id)])

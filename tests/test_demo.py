@@ -275,10 +275,10 @@ def test_endless_aisle_order(demo):
     till; it is paid and credited to the store and clerk"""
     config, warehouses, products, *_ = demo
     Sale = Model.get('sale.sale', config=config)
-    sale, = Sale.find([('origin_store', '!=', None)])
+    sale, = Sale.find([('credited_store', '!=', None)])
     assert sale.party.name == tea_house.ENDLESS_AISLE_MEMBER
-    assert sale.origin_store == warehouses['SA']
-    assert sale.origin_clerk.login == 'clerk_a'
+    assert sale.credited_store == warehouses['SA']
+    assert sale.credited_clerk.login == 'clerk_a'
     assert sale.warehouse == warehouses['CW']
     assert sale.state == 'processing'
     invoice, = sale.invoices
@@ -286,9 +286,9 @@ def test_endless_aisle_order(demo):
 
 
 INSIGHTS = [
-    'omni.insights.product_channel', 'omni.insights.category_channel',
-    'omni.insights.store', 'omni.insights.member_segment',
-    'omni.insights.inventory', 'sale.promotion.coupon.statistic',
+    'insights.product_channel', 'insights.category_channel',
+    'insights.store', 'insights.member_segment',
+    'insights.inventory', 'sale.promotion.coupon.statistic',
     'sale.promotion.coupon.statistic.store',
     ]
 
@@ -305,7 +305,7 @@ def test_fast_seller_cash_conversion(demo):
     which sells out its 10 boxes in 30 days before the supplier is paid"""
     _, warehouses, products, *_ = demo
     owner = pconfig.set_trytond(user='owner')
-    Inventory = Model.get('omni.insights.inventory', config=owner)
+    Inventory = Model.get('insights.inventory', config=owner)
     code, store = tea_house.FAST_SELLER
     row, = Inventory.find([
             ('product', '=', products[code].id),

@@ -48,7 +48,7 @@ MEMBER_MOBILE = '13800138000'
 CRONS = [
     'stock.reservation|release_expired',
     'web.shop.mp_payment|check_pending',
-    'sale.pickup.refund|send_pending',
+    'sale.refund|send_pending',
     ]
 
 
@@ -345,7 +345,7 @@ def test_late_notification(mall):
         'refunding')
     assert mall.figures(mall.tea, store) == (on_hand, available, 0)
 
-    mall.run_cron('sale.pickup.refund|send_pending')
+    mall.run_cron('sale.refund|send_pending')
     wechat_refund, = [
         r for r in mall.fake.refunds.values()
         if r['out_trade_no'] == second_no]

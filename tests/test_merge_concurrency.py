@@ -96,7 +96,7 @@ def state(store_id, mall_id):
     def read():
         pool = Pool()
         Entry = pool.get('member.points.entry')
-        Merge = pool.get('party.member.merge')
+        Merge = pool.get('member.merge')
         Party = pool.get('party.party')
         survivor = Party(store_id)
         awards = Entry.search([

@@ -140,7 +140,7 @@ def expected_figures(rpc, context, today, store=None):
             ]
         if store:
             domain.append(('store', '=', store))
-        lines = rpc('model.omni.insights.line.search_read',
+        lines = rpc('model.insights.line.search_read',
             domain, 0, None, None, ['revenue'], context)
         return round(sum(float(line['revenue']['decimal'])
                 for line in lines), 2)
@@ -362,7 +362,7 @@ def test_recorded_contract(server):
         assert check_answer(recording) is None, name
     # The cancelled order's refund is what was paid, taxes included
     order = recordings['order_cancel_refunding']['body']
-    refund, = rpc('model.sale.pickup.refund.search_read',
+    refund, = rpc('model.sale.refund.search_read',
         [('sale', '=', order['id'])], 0, None, None, ['amount'], {})
     assert refund['amount']['decimal'] == order['totals']['total']
 

@@ -272,7 +272,7 @@ def test_endless_aisle_forged_member_and_till(demo):
         'sale.point.sale', sale)
     order, = Sale.find([('id', 'not in', list(before))])
     assert order.party == zhang
-    assert order.origin_store == warehouses['SA']
+    assert order.credited_store == warehouses['SA']
     # Another store's POS sale is not the clerk's to start from
     other_clerk = RPC('clerk_b')
     with pytest.raises(RPCError):
@@ -291,7 +291,7 @@ def test_merge_and_back_office_wizards_refused_to_clerk(demo):
                 'ask': {'source': other.id, 'destination': zhang.id}},
             'replace', 'party.party', other.id)
     with pytest.raises(RPCError):
-        clerk.wizard('omni.wechat.statement.import', {
+        clerk.wizard('wechat.statement.import', {
                 'start': {}}, 'import_', 'ir.ui.menu', 0)
     assert read(config, 'party.party', other.id, 'replaced_by') == (None,)
 
@@ -303,10 +303,10 @@ WIZARDS_ATTACKED = {
     'sale.point.sale.apply_coupon': test_apply_coupon_of_another_member,
     'sale.point.endless_aisle': test_endless_aisle_forged_member_and_till,
     'party.replace': test_merge_and_back_office_wizards_refused_to_clerk,
-    'omni.wechat.statement.import': (
+    'wechat.statement.import': (
         test_merge_and_back_office_wizards_refused_to_clerk),
     # Opens the documents of a report row: an action, no write
-    'omni.insights.open_documents': None,
+    'insights.open_documents': None,
     }
 
 

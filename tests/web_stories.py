@@ -604,19 +604,19 @@ def test_story_3_endless_aisle(server, browser):
         assert client.value('party', form) == tea_house.ENDLESS_AISLE_MEMBER
         assert client.value('warehouse', form) == "[CW] 中央仓"
         client.notebook("自提", form)
-        assert client.value('origin_store', form) == STORE
-        assert client.value('origin_clerk', form) == "西湖店店员"
+        assert client.value('credited_store', form) == STORE
+        assert client.value('credited_clerk', form) == "西湖店店员"
         client.screenshot('credited')
 
     sale, = rpc('model.sale.sale.search_read',
         [('party', '=', member['id']), ('id', 'not in', before)],
         0, None, None,
-        ['number', 'origin_store.code', 'origin_clerk.login',
+        ['number', 'credited_store.code', 'credited_clerk.login',
             'warehouse.code', 'state', 'invoice_state', 'total_amount'],
         context)
     assert sale['number'] == order
-    assert sale['origin_store.']['code'] == 'SA'
-    assert sale['origin_clerk.']['login'] == 'clerk_a'
+    assert sale['credited_store.']['code'] == 'SA'
+    assert sale['credited_clerk.']['login'] == 'clerk_a'
     assert sale['warehouse.']['code'] == 'CW'
     assert sale['state'] == 'processing'
     assert sale['invoice_state'] == 'paid'

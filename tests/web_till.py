@@ -846,13 +846,14 @@ def test_till_no_stock_endless_aisle(server, browser):
 
     order, = admin_rpc('model.sale.sale.search_read',
         [('party', '=', member['id']), ('id', 'not in', before)],
-        0, None, None, ['number', 'state', 'origin_store.code',
-            'origin_clerk.login', 'pickup_store.code', 'pickup_source.code',
+        0, None, None, ['number', 'state', 'credited_store.code',
+            'credited_clerk.login', 'pickup_store.code', 'pickup_source.code',
             'lines'], admin_context)
     assert order['number'] == number
     assert order['state'] == 'quotation'
-    assert (order['origin_store.']['code'], order['origin_clerk.']['login'],
-        order['pickup_store.']['code'], order['pickup_source.']['code']) == (
+    assert (order['credited_store.']['code'],
+        order['credited_clerk.']['login'], order['pickup_store.']['code'],
+        order['pickup_source.']['code']) == (
         'SC', CLERK_C[0], 'SC', 'SB')
     line, = admin_rpc('model.sale.line.read', order['lines'],
         ['product.code', 'quantity'], admin_context)

@@ -261,11 +261,11 @@ def record_insights(database):
     and summarize the closed months"""
     from trytond.pool import Pool
     from trytond.transaction import Transaction
-    tables = ['omni.insights.line', 'omni.insights.shipped']
+    tables = ['insights.line', 'insights.shipped']
     with Transaction().start(database, 0) as transaction:
         for name in tables:
             Pool().get(name).rebuild()
-        Pool().get('omni.insights.summarized_month').summarize()
+        Pool().get('insights.summarized_month').summarize()
         transaction.commit()
         transaction.connection.cursor().execute('ANALYZE')
 
@@ -418,8 +418,8 @@ def documents_queries():
         INSERT INTO sale_sale (id, company, currency, party, number,
             sale_date, state, invoice_method, invoice_state, shipment_method,
             shipment_state, member_channel, web_shop, warehouse,
-            pickup_store, pickup_state, pickup_paid_at,
-            pickup_handed_over_at, origin_store, create_date, create_uid)
+            pickup_store, pickup_state, paid_at,
+            pickup_handed_over_at, credited_store, create_date, create_uid)
         SELECT base.id + g, %(company)s, %(currency)s, {MEMBER},
             'CSO' || g, d.day, d.state, 'order',
             CASE d.state WHEN 'done' THEN 'paid' ELSE 'waiting' END,
@@ -487,8 +487,8 @@ def documents_queries():
         WHERE member IS NOT NULL AND state <> 'cancelled' AND random() < 0.2
         UNION ALL
         SELECT 'sale.sale,' || id, party, sale_date,
-            CASE WHEN origin_store IS NULL THEN 'mall' ELSE 'pos' END,
-            NULL, COALESCE(origin_store, pickup_store, warehouse), id
+            CASE WHEN credited_store IS NULL THEN 'mall' ELSE 'pos' END,
+            NULL, COALESCE(credited_store, pickup_store, warehouse), id
         FROM sale_sale
         WHERE state <> 'cancelled' AND number LIKE 'CSO%%'
             AND random() < 0.2"""

@@ -109,7 +109,7 @@ class Sale(metaclass=PoolMeta):
     @property
     def books_channel(self):
         "The channel of the order, by the rule of the reports"
-        if self.origin_store:
+        if self.credited_store:
             return 'endless_aisle'
         if self.pickup_store:
             return 'mall_pickup'
@@ -135,18 +135,18 @@ class Sale(metaclass=PoolMeta):
     def wechat_move_lines(self):
         "The receivable lines of the WeChat payments and refunds booked"
         moves = [p.move for p in self.mp_payments if p.move]
-        moves += [r.move for r in self.pickup_refunds if r.move]
+        moves += [r.move for r in self.refunds if r.move]
         return [line for move in moves for line in move.lines
             if line.account.type.receivable]
 
     @classmethod
-    def _pay_pickup_invoices(cls, sales):
+    def _pay_invoices(cls, sales):
         """Reconcile the invoices of the orders paid by WeChat Pay with
         their payments and refunds, pay the others as before"""
         Invoice = Pool().get('account.invoice')
         sales = cls.browse(sales)
         wechat = [s for s in sales if s.wechat_move_lines]
-        super()._pay_pickup_invoices([s for s in sales if s not in wechat])
+        super()._pay_invoices([s for s in sales if s not in wechat])
         Invoice.post([i for sale in wechat for i in sale.invoices
                 if i.state in {'draft', 'validated'}])
         cls.reconcile_wechat(wechat)
@@ -230,7 +230,7 @@ class Payment(metaclass=PoolMeta):
 
 
 class Refund(metaclass=PoolMeta):
-    __name__ = 'sale.pickup.refund'
+    __name__ = 'sale.refund'
 
     move = fields.Many2One('account.move', "Move", readonly=True)
 
@@ -275,8 +275,8 @@ class Move(metaclass=PoolMeta):
     @classmethod
     def _get_origin(cls):
         return super()._get_origin() + [
-            'web.shop.mp_payment', 'sale.pickup.refund',
-            'omni.wechat.statement']
+            'web.shop.mp_payment', 'sale.refund',
+            'wechat.statement']
 
 
 def check_wechat_books():

@@ -64,8 +64,8 @@ class ChannelContributionMixin(CompanyCurrencyMixin, DrillDownMixin):
         revenue and cost of the two periods, by month where summarized
         unless a store or channel is chosen"""
         pool = Pool()
-        Line = pool.get('omni.insights.line')
-        LineMonth = pool.get('omni.insights.line.month')
+        Line = pool.get('insights.line')
+        LineMonth = pool.get('insights.line.month')
         context = Transaction().context
         if context.get('store') or context.get('channel'):
             return Line.lines(company, previous, to_date)
@@ -131,7 +131,7 @@ class ChannelContributionMixin(CompanyCurrencyMixin, DrillDownMixin):
 
 class ProductChannel(ChannelContributionMixin, ModelSQL, ModelView):
     "Product Channel Contribution"
-    __name__ = 'omni.insights.product_channel'
+    __name__ = 'insights.product_channel'
 
     product = fields.Many2One('product.product', "Product")
 
@@ -146,7 +146,7 @@ class ProductChannel(ChannelContributionMixin, ModelSQL, ModelView):
 
 class CategoryChannel(ChannelContributionMixin, ModelSQL, ModelView):
     "Category Channel Contribution"
-    __name__ = 'omni.insights.category_channel'
+    __name__ = 'insights.category_channel'
 
     category = fields.Many2One('product.category', "Category")
 

@@ -49,7 +49,7 @@ class CouponRevenueMixin(DrillDownMixin):
     @classmethod
     def get_revenue(cls, statistics, name):
         pool = Pool()
-        Line = pool.get('omni.insights.line')
+        Line = pool.get('insights.line')
         context = Transaction().context
         result = dict.fromkeys(map(int, statistics), Decimal(0))
         rows = {s._revenue_row(): s.id for s in statistics}

@@ -47,9 +47,9 @@ def amount(value):
 
 class Dashboard(Model):
     "Owner Dashboard"
-    __name__ = 'omni.insights.dashboard'
+    __name__ = 'insights.dashboard'
     _charts_cache = Cache(
-        'omni.insights.dashboard.charts', duration=CHARTS_CACHE,
+        'insights.dashboard.charts', duration=CHARTS_CACHE,
         context=False)
 
     @classmethod
@@ -123,7 +123,7 @@ class Dashboard(Model):
                 'all_stores': bool(cls.sees_all_stores()),
                 'as_of': now.strftime('%H:%M'),
                 'channels': cls.selection(
-                    'omni.insights.line', 'channel'),
+                    'insights.line', 'channel'),
                 'sales': {k: cls.sales(company, *p[:2])
                     for k, p in periods.items()},
                 'reservations': cls.reservations(warehouses, periods),
@@ -146,9 +146,9 @@ class Dashboard(Model):
                 'as_of': now.strftime('%H:%M'),
                 'refresh_minutes': CHARTS_CACHE.seconds // 60,
                 'product_channel': cls.channel_chart(
-                    'omni.insights.product_channel', 'product'),
+                    'insights.product_channel', 'product'),
                 'category_channel': cls.channel_chart(
-                    'omni.insights.category_channel', 'category'),
+                    'insights.category_channel', 'category'),
                 'store': cls.store_chart(),
                 'member_segment': cls.member_segment_chart(),
                 'inventory': cls.inventory_chart(),
@@ -166,7 +166,7 @@ class Dashboard(Model):
     @classmethod
     def sales(cls, company, from_date, to_date):
         "Return the revenue per channel and its total"
-        Line = Pool().get('omni.insights.line')
+        Line = Pool().get('insights.line')
         lines = Line.lines(company.id, from_date, to_date)
         cursor = Transaction().connection.cursor()
         cursor.execute(*lines.select(
@@ -336,7 +336,7 @@ class Dashboard(Model):
     @classmethod
     def store_chart(cls):
         "Return the digital figures of each store"
-        Report = Pool().get('omni.insights.store')
+        Report = Pool().get('insights.store')
         rows = Report.search([])
         return {
             'labels': [r.store.rec_name for r in rows],
@@ -348,8 +348,8 @@ class Dashboard(Model):
     @classmethod
     def member_segment_chart(cls):
         "Return the members and average spend of each segment"
-        Report = Pool().get('omni.insights.member_segment')
-        segments = cls.selection('omni.insights.member_segment', 'segment')
+        Report = Pool().get('insights.member_segment')
+        segments = cls.selection('insights.member_segment', 'segment')
         rows = Report.search([])
         return {
             'labels': [segments[r.segment] for r in rows],
@@ -362,7 +362,7 @@ class Dashboard(Model):
         """Return the stock value and cost of sales of the products of the
         largest stock value, and of the others together"""
         top, others, (stock_value, cost_of_sales) = cls.top(
-            'omni.insights.inventory', 'product',
+            'insights.inventory', 'product',
             lambda r: [r.stock_value, r.cost_of_sales])
         return {
             'labels': [r.rec_name for r, _ in top],
@@ -399,7 +399,7 @@ serve_page('dashboard', STATIC)
 @with_transaction(user='request', readonly=True)
 def data(request, pool):
     "Answer the figures of the store argument, or of every allowed store"
-    Dashboard = pool.get('omni.insights.dashboard')
+    Dashboard = pool.get('insights.dashboard')
     User = pool.get('res.user')
     user = User(Transaction().user)
     if not user.company:

@@ -13,6 +13,7 @@ from trytond.pool import Pool
 from trytond.transaction import Transaction
 
 from trytond.modules.currency.fields import Monetary
+from trytond.modules.omni_member_hub.model import FormerTableMixin
 
 from .reporting import (
     ROW_KEY,
@@ -80,11 +81,12 @@ def sql_date(value):
 
 
 
-class Shipped(RecordedMixin, ModelSQL):
+class Shipped(FormerTableMixin, RecordedMixin, ModelSQL):
     """Insights Shipped Goods
 
     The done moves from a warehouse to a customer, one row per move"""
-    __name__ = 'omni.insights.shipped'
+    __name__ = 'insights.shipped'
+    _former_table = 'omni_insights_shipped'
     _document_column = 'id'
 
     company = fields.Many2One('company.company', "Company", readonly=True)
@@ -187,7 +189,7 @@ class InventoryMixin(CompanyCurrencyMixin):
     def table_query(cls):
         pool = Pool()
         Availability = pool.get('stock.availability')
-        ShippedMonth = pool.get('omni.insights.shipped.month')
+        ShippedMonth = pool.get('insights.shipped.month')
         context = Transaction().context
         company = context.get('company')
         from_date, to_date, _ = period()
@@ -291,7 +293,7 @@ class InventoryMixin(CompanyCurrencyMixin):
 
 class Inventory(InventoryMixin, ModelSQL, ModelView):
     "Inventory Turnover"
-    __name__ = 'omni.insights.inventory'
+    __name__ = 'insights.inventory'
 
     product = fields.Many2One('product.product', "Product")
 
@@ -306,7 +308,7 @@ class Inventory(InventoryMixin, ModelSQL, ModelView):
 
 class InventoryCategory(InventoryMixin, ModelSQL, ModelView):
     "Inventory Turnover by Category"
-    __name__ = 'omni.insights.inventory_category'
+    __name__ = 'insights.inventory_category'
 
     category = fields.Many2One('product.category', "Category")
 

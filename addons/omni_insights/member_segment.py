@@ -35,7 +35,7 @@ SEGMENTS = [
 class MemberSegment(
         CompanyCurrencyMixin, DrillDownMixin, ModelSQL, ModelView):
     "Member Lifetime Value"
-    __name__ = 'omni.insights.member_segment'
+    __name__ = 'insights.member_segment'
 
     company = fields.Many2One('company.company', "Company")
     segment = fields.Selection(SEGMENTS, "Segment",
@@ -94,8 +94,8 @@ class MemberSegment(
         the 12 months, by month where summarized unless a store or channel
         is chosen"""
         pool = Pool()
-        Line = pool.get('omni.insights.line')
-        MemberMonth = pool.get('omni.insights.member.month')
+        Line = pool.get('insights.line')
+        MemberMonth = pool.get('insights.member.month')
         context = Transaction().context
         company = context.get('company')
         start, end = cls.window()

@@ -19,6 +19,8 @@ from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateAction, StateView, Wizard
 
+from trytond.modules.omni_member_hub.model import FormerTableMixin
+
 from .books import check_wechat_books, wechat_move
 from .exceptions import StatementError
 
@@ -89,9 +91,10 @@ def parse_trade_bill(data):
     return details
 
 
-class Statement(Workflow, ModelSQL, ModelView):
+class Statement(FormerTableMixin, Workflow, ModelSQL, ModelView):
     "WeChat Pay Statement"
-    __name__ = 'omni.wechat.statement'
+    __name__ = 'wechat.statement'
+    _former_table = 'omni_wechat_statement'
 
     company = fields.Many2One(
         'company.company', "Company", required=True,
@@ -109,7 +112,7 @@ class Statement(Workflow, ModelSQL, ModelView):
         states={'readonly': Eval('state') != 'draft'})
     file_name = fields.Char("File Name", readonly=True)
     lines = fields.One2Many(
-        'omni.wechat.statement.line', 'statement', "Lines", readonly=True)
+        'wechat.statement.line', 'statement', "Lines", readonly=True)
     fee_amount = fields.Function(
         fields.Numeric("Fees", digits=(16, 2)), 'get_fee_amount')
     fee_move = fields.Many2One(
@@ -163,7 +166,7 @@ class Statement(Workflow, ModelSQL, ModelView):
     @without_check_access
     def import_file(cls, statements):
         "Replace the lines of the statements by those of their file"
-        Line = Pool().get('omni.wechat.statement.line')
+        Line = Pool().get('wechat.statement.line')
         Line.delete([line for s in statements for line in s.lines])
         lines = []
         for statement in statements:
@@ -179,7 +182,7 @@ class Statement(Workflow, ModelSQL, ModelView):
         """Match the bill's lines with our payments and refunds and add
         ours that the bill misses"""
         pool = Pool()
-        Line = pool.get('omni.wechat.statement.line')
+        Line = pool.get('wechat.statement.line')
         Line.delete([line for s in statements for line in s.lines
                 if line.status == 'missing'])
         for statement in cls.browse(statements):
@@ -196,7 +199,7 @@ class Statement(Workflow, ModelSQL, ModelView):
         by their numbers, and those of the day"""
         pool = Pool()
         Payment = pool.get('web.shop.mp_payment')
-        Refund = pool.get('sale.pickup.refund')
+        Refund = pool.get('sale.refund')
         start, end = self.period
         bill = [line for line in self.lines if line.status != 'missing']
 
@@ -255,12 +258,13 @@ class Statement(Workflow, ModelSQL, ModelView):
         cls.save(statements)
 
 
-class StatementLine(ModelSQL, ModelView):
+class StatementLine(FormerTableMixin, ModelSQL, ModelView):
     "WeChat Pay Statement Line"
-    __name__ = 'omni.wechat.statement.line'
+    __name__ = 'wechat.statement.line'
+    _former_table = 'omni_wechat_statement_line'
 
     statement = fields.Many2One(
-        'omni.wechat.statement', "Statement", required=True,
+        'wechat.statement', "Statement", required=True,
         ondelete='CASCADE')
     status = fields.Selection(STATUSES, "Status", required=True, sort=False)
     kind = fields.Selection([
@@ -281,7 +285,7 @@ class StatementLine(ModelSQL, ModelView):
     fee = fields.Numeric("Fee", digits=(16, 5))
     rate = fields.Char("Rate")
     payment = fields.Many2One('web.shop.mp_payment', "Payment")
-    refund = fields.Many2One('sale.pickup.refund', "Refund")
+    refund = fields.Many2One('sale.refund', "Refund")
     amount = fields.Numeric(
         "Our Amount", digits=(16, 2),
         help="The amount of our payment or refund.")
@@ -374,10 +378,10 @@ class StatementLine(ModelSQL, ModelView):
 
 class ImportStatement(Wizard):
     "Import WeChat Pay Statement"
-    __name__ = 'omni.wechat.statement.import'
+    __name__ = 'wechat.statement.import'
 
     start = StateView(
-        'omni.wechat.statement.import.start',
+        'wechat.statement.import.start',
         'omni_insights.wechat_statement_import_start_view_form', [
             Button("Cancel", 'end', 'tryton-cancel'),
             Button("Import", 'import_', 'tryton-ok', default=True),
@@ -385,7 +389,7 @@ class ImportStatement(Wizard):
     import_ = StateAction('omni_insights.act_wechat_statement')
 
     def do_import_(self, action):
-        Statement = Pool().get('omni.wechat.statement')
+        Statement = Pool().get('wechat.statement')
         statement = Statement(
             shop=self.start.shop, date=self.start.date,
             file=self.start.file, file_name=self.start.file_name)
@@ -397,7 +401,7 @@ class ImportStatement(Wizard):
 
 class ImportStatementStart(ModelView):
     "Import WeChat Pay Statement"
-    __name__ = 'omni.wechat.statement.import.start'
+    __name__ = 'wechat.statement.import.start'
 
     shop = fields.Many2One('web.shop', "Shop", required=True)
     date = fields.Date(

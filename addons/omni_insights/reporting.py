@@ -1,7 +1,7 @@
 # This file is part of Omni Retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 """The owner's reports, each one SQL query over the recorded sale lines
-(omni.insights.line) or the base tables.
+(insights.line) or the base tables.
 
 Every sale line of a POS sale (done or posted) or of an order (confirmed,
 processing or done) is credited to one channel and one store:
@@ -12,7 +12,7 @@ processing or done) is credited to one channel and one store:
 - else with a web shop: mall delivery, the order's warehouse;
 - else: back office, the order's warehouse.
 
-A line refunded to the customer (sale.pickup.refund) is not counted.
+A line refunded to the customer (sale.refund) is not counted.
 
 Revenue is untaxed, in the company's currency; cost is the quantity at the
 product's cost price."""
@@ -31,6 +31,7 @@ from trytond.transaction import Transaction
 from trytond.wizard import StateAction, StateTransition, Wizard
 
 from trytond.modules.currency.fields import Monetary
+from trytond.modules.omni_member_hub.model import FormerTableMixin
 
 CHANNELS = [
     ('pos', "Store POS"),
@@ -146,7 +147,7 @@ class CompanyCurrencyMixin:
 
 class Context(ModelView):
     "Insights Context"
-    __name__ = 'omni.insights.context'
+    __name__ = 'insights.context'
 
     company = fields.Many2One('company.company', "Company", required=True)
     from_date = fields.Date(
@@ -241,7 +242,7 @@ class RecordedMixin:
                 cursor.execute(*table.select(
                         table.company, table.date, where=where))
                 dates.update(cursor)
-        Pool().get('omni.insights.summarized_month').summarize_again(
+        Pool().get('insights.summarized_month').summarize_again(
             cls.__name__, dates)
 
     @classmethod
@@ -253,7 +254,7 @@ class RecordedMixin:
         cursor.execute(*table.delete())
         for source in cls._sources().values():
             cursor.execute(*table.insert(columns, source()))
-        Pool().get('omni.insights.summarized_month').forget(cls.__name__)
+        Pool().get('insights.summarized_month').forget(cls.__name__)
 
     @classmethod
     def reconcile(cls):
@@ -273,12 +274,13 @@ class RecordedMixin:
         return [d for d, in cursor]
 
 
-class Line(
+class Line(FormerTableMixin,
         RecordedMixin, CompanyCurrencyMixin, ModelSQL, ModelView):
     """Insights Sale Line
 
     The sale lines the reports count, one row per line"""
-    __name__ = 'omni.insights.line'
+    __name__ = 'insights.line'
+    _former_table = 'omni_insights_line'
     _document_column = 'order'
 
     company = fields.Many2One('company.company', "Company", readonly=True)
@@ -399,7 +401,7 @@ class Line(
     @classmethod
     def _sale_lines(cls, ids=None):
         pool = Pool()
-        RefundLine = pool.get('sale.pickup.refund-sale.line')
+        RefundLine = pool.get('sale.refund-sale.line')
         Sale = pool.get('sale.sale')
         SaleLine = pool.get('sale.line')
         line = SaleLine.__table__()
@@ -419,7 +421,7 @@ class Line(
                 sale.sale_date.as_('date'),
                 Concat('sale.sale,', sale.id).as_('order'),
                 cls.sale_channel(sale).as_('channel'),
-                Coalesce(sale.origin_store, sale.pickup_store,
+                Coalesce(sale.credited_store, sale.pickup_store,
                     sale.warehouse).as_('store'),
                 sale.party.as_('party'),
                 line.product.as_('product'),
@@ -432,7 +434,7 @@ class Line(
     def sale_channel(cls, sale):
         "Return the SQL channel of the sale table"
         return Case(
-            (sale.origin_store != Null, 'endless_aisle'),
+            (sale.credited_store != Null, 'endless_aisle'),
             (sale.pickup_store != Null, 'mall_pickup'),
             (sale.web_shop != Null, 'mall_delivery'),
             else_='back_office')
@@ -442,7 +444,7 @@ class RecordedDocumentMixin:
     """Record the rows of the documents in the insights table again when
     these fields change"""
     __slots__ = ()
-    _insights_table = 'omni.insights.line'
+    _insights_table = 'insights.line'
     _insights_fields = set()
 
     @classmethod
@@ -465,7 +467,7 @@ class Sale(RecordedDocumentMixin, metaclass=PoolMeta):
     __name__ = 'sale.sale'
     _insights_fields = {
         'state', 'company', 'sale_date', 'party', 'warehouse',
-        'origin_store', 'pickup_store', 'web_shop'}
+        'credited_store', 'pickup_store', 'web_shop'}
 
 
 class SaleLine(RecordedDocumentMixin, metaclass=PoolMeta):
@@ -485,14 +487,14 @@ class POSSale(RecordedDocumentMixin, metaclass=PoolMeta):
 
 class Move(RecordedDocumentMixin, metaclass=PoolMeta):
     __name__ = 'stock.move'
-    _insights_table = 'omni.insights.shipped'
+    _insights_table = 'insights.shipped'
     _insights_fields = {
         'state', 'company', 'effective_date', 'product', 'quantity',
         'internal_quantity', 'from_location', 'to_location', 'cost_price'}
 
 
-class PickupRefund(RecordedDocumentMixin, metaclass=PoolMeta):
-    __name__ = 'sale.pickup.refund'
+class SaleRefund(RecordedDocumentMixin, metaclass=PoolMeta):
+    __name__ = 'sale.refund'
     _insights_fields = {'sale', 'lines'}
 
     @classmethod
@@ -513,7 +515,7 @@ class PartyReplace(metaclass=PoolMeta):
     @classmethod
     def fields_to_replace(cls):
         return super().fields_to_replace() + [
-            ('omni.insights.line', 'party'),
+            ('insights.line', 'party'),
             ]
 
 
@@ -522,7 +524,7 @@ class DrillDownMixin:
     __slots__ = ()
 
     def get_document_domain(self):
-        "Return the domain of the omni.insights.line behind the row"
+        "Return the domain of the insights.line behind the row"
         raise NotImplementedError
 
     @classmethod
@@ -532,7 +534,7 @@ class DrillDownMixin:
 
 class OpenDocuments(Wizard):
     "Open the Documents behind a Report"
-    __name__ = 'omni.insights.open_documents'
+    __name__ = 'insights.open_documents'
 
     start = StateTransition()
     lines = StateAction('omni_insights.act_line')
@@ -540,8 +542,8 @@ class OpenDocuments(Wizard):
 
     def transition_start(self):
         if self.model.__name__ in {
-                'omni.insights.inventory',
-                'omni.insights.inventory_category'}:
+                'insights.inventory',
+                'insights.inventory_category'}:
             return 'moves'
         return 'lines'
 

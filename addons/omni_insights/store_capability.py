@@ -25,7 +25,7 @@ from .reporting import (
 class StoreCapability(
         CompanyCurrencyMixin, DrillDownMixin, ModelSQL, ModelView):
     "Store Digital Capability"
-    __name__ = 'omni.insights.store'
+    __name__ = 'insights.store'
 
     company = fields.Many2One('company.company', "Company")
     store = fields.Many2One('stock.location', "Store")
@@ -102,8 +102,8 @@ class StoreCapability(
     def _events(cls, company, from_date, to_date):
         pool = Pool()
         Identity = pool.get('party.wechat_identity')
-        Line = pool.get('omni.insights.line')
-        MemberMonth = pool.get('omni.insights.member.month')
+        Line = pool.get('insights.line')
+        MemberMonth = pool.get('insights.member.month')
         Party = pool.get('party.party')
         Redemption = pool.get('sale.promotion.coupon.redemption')
         Sale = pool.get('sale.sale')
@@ -143,10 +143,10 @@ class StoreCapability(
             'pickups')
 
         sale = Sale.__table__()
-        yield cls._event(sale, sale.origin_store,
+        yield cls._event(sale, sale.credited_store,
             (sale.company == company) & sale.state.in_(SALE_STATES)
             & (sale.sale_date >= from_date) & (sale.sale_date <= to_date)
-            & (sale.origin_store != Null),
+            & (sale.credited_store != Null),
             'endless_aisle_orders')
 
         redemption = Redemption.__table__()

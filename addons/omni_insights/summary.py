@@ -19,6 +19,8 @@ from trytond.model import Index, ModelSQL, Unique, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
 
+from trytond.modules.omni_member_hub.model import FormerTableMixin
+
 
 def first_day(date):
     if isinstance(date, str):
@@ -63,9 +65,10 @@ def by_month(lines):
         group_by=[month.month, month.party, month.channel])
 
 
-class SummarizedMonth(ModelSQL):
+class SummarizedMonth(FormerTableMixin, ModelSQL):
     "Insights Summarized Month"
-    __name__ = 'omni.insights.summarized_month'
+    __name__ = 'insights.summarized_month'
+    _former_table = 'omni_insights_summarized_month'
 
     summary = fields.Char("Summary", required=True)
     company = fields.Many2One(
@@ -86,8 +89,8 @@ class SummarizedMonth(ModelSQL):
     def summaries(cls, recorded=None):
         "Return the summary models, of the recorded model if given"
         pool = Pool()
-        names = ['omni.insights.line.month', 'omni.insights.member.month',
-            'omni.insights.shipped.month']
+        names = ['insights.line.month', 'insights.member.month',
+            'insights.shipped.month']
         return [pool.get(n) for n in names
             if recorded is None or pool.get(n)._recorded == recorded]
 
@@ -219,7 +222,7 @@ class SummaryMixin:
         """Return the summarized months that lie wholly between the dates
         and the condition of the recorded rows of the other days"""
         pool = Pool()
-        Month = pool.get('omni.insights.summarized_month')
+        Month = pool.get('insights.summarized_month')
         recorded = pool.get(cls._recorded).__table__()
         done = {m for _, m in Month.months(cls, company)}
         months = [m for m in whole_months(from_date, to_date) if m in done]
@@ -230,10 +233,11 @@ class SummaryMixin:
         return months, recorded, (recorded.company == company) & where
 
 
-class LineMonth(SummaryMixin, ModelSQL):
+class LineMonth(FormerTableMixin, SummaryMixin, ModelSQL):
     "Insights Sale Lines by Month"
-    __name__ = 'omni.insights.line.month'
-    _recorded = 'omni.insights.line'
+    __name__ = 'insights.line.month'
+    _former_table = 'omni_insights_line_month'
+    _recorded = 'insights.line'
 
     channel = fields.Char("Channel", readonly=True)
     product = fields.Many2One('product.product', "Product", readonly=True)
@@ -268,10 +272,11 @@ class LineMonth(SummaryMixin, ModelSQL):
             all_=True)
 
 
-class MemberMonth(SummaryMixin, ModelSQL):
+class MemberMonth(FormerTableMixin, SummaryMixin, ModelSQL):
     "Insights Customer Purchases by Month"
-    __name__ = 'omni.insights.member.month'
-    _recorded = 'omni.insights.line'
+    __name__ = 'insights.member.month'
+    _former_table = 'omni_insights_member_month'
+    _recorded = 'insights.line'
 
     party = fields.Many2One('party.party', "Party", readonly=True)
     channel = fields.Char("Channel", readonly=True)
@@ -306,10 +311,11 @@ class MemberMonth(SummaryMixin, ModelSQL):
             all_=True)
 
 
-class ShippedMonth(SummaryMixin, ModelSQL):
+class ShippedMonth(FormerTableMixin, SummaryMixin, ModelSQL):
     "Insights Shipped Goods by Month"
-    __name__ = 'omni.insights.shipped.month'
-    _recorded = 'omni.insights.shipped'
+    __name__ = 'insights.shipped.month'
+    _former_table = 'omni_insights_shipped_month'
+    _recorded = 'insights.shipped'
 
     warehouse = fields.Many2One('stock.location', "Warehouse", readonly=True)
     product = fields.Many2One('product.product', "Product", readonly=True)
@@ -361,5 +367,5 @@ class Cron(metaclass=PoolMeta):
     def __setup__(cls):
         super().__setup__()
         cls.method.selection.append(
-            ('omni.insights.summarized_month|summarize',
+            ('insights.summarized_month|summarize',
                 "Summarize the Closed Months for the Reports"))

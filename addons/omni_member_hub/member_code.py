@@ -9,6 +9,7 @@ import secrets
 from trytond.model import ModelSQL, Unique, fields
 from trytond.transaction import without_check_access
 
+from .model import FormerTableMixin
 from .secret import SecretMixin
 
 STEP = 30
@@ -24,9 +25,10 @@ def one_time_password(secret, member_id, step):
     return int.from_bytes(digest[:8], 'big') % 10 ** OTP_DIGITS
 
 
-class MemberCodeSecret(SecretMixin, ModelSQL):
+class MemberCodeSecret(FormerTableMixin, SecretMixin, ModelSQL):
     "Member Code Secret"
-    __name__ = 'party.member_code_secret'
+    __name__ = 'member.code_secret'
+    _former_table = 'party_member_code_secret'
     _secret_fields = {'secret'}
 
     party = fields.Many2One(
@@ -54,9 +56,10 @@ class MemberCodeSecret(SecretMixin, ModelSQL):
         return records[0].get_secret('secret')
 
 
-class MemberCodeUse(ModelSQL):
+class MemberCodeUse(FormerTableMixin, ModelSQL):
     "Member Code Use"
-    __name__ = 'party.member_code_use'
+    __name__ = 'member.code_use'
+    _former_table = 'party_member_code_use'
 
     party = fields.Many2One(
         'party.party', "Member", required=True, ondelete='CASCADE')

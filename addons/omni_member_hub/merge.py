@@ -12,14 +12,17 @@ from trytond.model import ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
 
+from .model import FormerTableMixin
+
 MEMBER_FIELDS = [
     'member_number', 'member_mobile', 'member_join_channel',
     'member_join_store', 'member_joined_at']
 
 
-class MemberMerge(ModelSQL, ModelView):
+class MemberMerge(FormerTableMixin, ModelSQL, ModelView):
     "Member Merge"
-    __name__ = 'party.member.merge'
+    __name__ = 'member.merge'
+    _former_table = 'party_member_merge'
 
     source = fields.Many2One(
         'party.party', "Merged Party", required=True, readonly=True,
@@ -66,7 +69,7 @@ class Replace(metaclass=PoolMeta):
 
     def transition_replace(self):
         pool = Pool()
-        Merge = pool.get('party.member.merge')
+        Merge = pool.get('member.merge')
         Entry = pool.get('member.points.entry')
         Notification = pool.get('member.notification')
         Tier = pool.get('member.tier')
@@ -156,7 +159,7 @@ class Replace(metaclass=PoolMeta):
 
 class MemberDuplicate(ModelSQL, ModelView):
     "Member Duplicate"
-    __name__ = 'party.member.duplicate'
+    __name__ = 'member.duplicate'
 
     member = fields.Many2One('party.party', "Member", readonly=True)
     party = fields.Many2One(

@@ -80,7 +80,7 @@ class Notification(Workflow, ModelSQL, ModelView):
     def _get_origins(cls):
         return [
             'member.target_campaign.issue', 'party.wechat_identity',
-            'party.member.merge']
+            'member.merge']
 
     @classmethod
     def get_origins(cls):

@@ -191,7 +191,7 @@ class Party(metaclass=PoolMeta):
     def member_code(self, at=None):
         """Return the member's current code and the time it expires at,
         as seconds since the epoch"""
-        Secret = Pool().get('party.member_code_secret')
+        Secret = Pool().get('member.code_secret')
         if not self.member_number:
             raise MemberError(gettext(
                     'omni_member_hub.msg_not_member', party=self.rec_name))
@@ -212,8 +212,8 @@ class Party(metaclass=PoolMeta):
         """Return the member of a rotating code, which is then used up, or
         of a static member number, or raise MemberError"""
         pool = Pool()
-        Secret = pool.get('party.member_code_secret')
-        Use = pool.get('party.member_code_use')
+        Secret = pool.get('member.code_secret')
+        Use = pool.get('member.code_use')
         code = (code or '').strip()
         if not code.isdigit():
             with inactive_records():
@@ -258,7 +258,7 @@ class Party(metaclass=PoolMeta):
         """Merge source into survivor through party.replace and return the
         audit record; merging the same pair again changes nothing"""
         pool = Pool()
-        Merge = pool.get('party.member.merge')
+        Merge = pool.get('member.merge')
         Replace = pool.get('party.replace', type='wizard')
         done = Merge.search([('source', '=', source.id)], limit=1)
         if done:

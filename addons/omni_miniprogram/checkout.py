@@ -371,7 +371,7 @@ def pay_order(request):
 @route('/orders/<int:order>/cancel', 'POST')
 def cancel_order(request):
     pool = request.pool
-    Refund = pool.get('sale.pickup.refund')
+    Refund = pool.get('sale.refund')
     Sale = pool.get('sale.sale')
     sale = member_order(request)
     try:
@@ -382,7 +382,7 @@ def cancel_order(request):
         raise ApiError(
             502, 'wechat_unavailable', errcode=str(error.errcode)) from None
     sale = Sale(sale.id)
-    Refund.send_wechat(list(sale.pickup_refunds))
+    Refund.send_wechat(list(sale.refunds))
     return order_data(pool, Sale(sale.id))
 
 
@@ -391,7 +391,7 @@ def wechatpay_notify(request):
     "Process a payment or refund notification once"
     pool = request.pool
     Payment = pool.get('web.shop.mp_payment')
-    Refund = pool.get('sale.pickup.refund')
+    Refund = pool.get('sale.refund')
     Shop = pool.get('web.shop')
     shops = Shop.search([
             ('id', '=', request.path['shop']),

@@ -16,7 +16,7 @@ class Cron(metaclass=PoolMeta):
                     "Purge Ended Mini-Program Rate Counters"),
                 ('web.shop.mp_payment|check_pending',
                     "Query WeChat Pay for Unnotified Payments"),
-                ('sale.pickup.refund|send_pending',
+                ('sale.refund|send_pending',
                     "Send Pending Refunds to WeChat Pay"),
                 ('sale.sale|mall_build_lost',
                     "Build the Mall Orders Not Built Yet"),

@@ -30,7 +30,7 @@ class MallStatusMixin:
         'get_mp_status', searcher='search_mp_status')
 
     def get_mp_status(self, name):
-        refunds = [r for r in self.pickup_refunds
+        refunds = [r for r in self.refunds
             if r.reason in MP_REFUND_REASONS]
         if refunds:
             if all(r.state == 'done' for r in refunds):
@@ -67,11 +67,11 @@ class MallStatusMixin:
         refunds = ('reason', 'in', list(MP_REFUND_REASONS))
         refunds_undone = [refunds, ('state', '!=', 'done')]
         if status == 'refunded':
-            return [('pickup_refunds', 'where', [refunds]),
-                ('pickup_refunds', 'not where', refunds_undone)]
+            return [('refunds', 'where', [refunds]),
+                ('refunds', 'not where', refunds_undone)]
         if status == 'refunding':
-            return [('pickup_refunds', 'where', refunds_undone)]
-        domain = [('pickup_refunds', 'not where', [refunds])]
+            return [('refunds', 'where', refunds_undone)]
+        domain = [('refunds', 'not where', [refunds])]
         if status == 'expired':
             return domain + [('pickup_state', '=', 'expired')]
         domain += [['OR',

@@ -199,7 +199,7 @@ class Payment(Workflow, ModelSQL, ModelView):
                 Sale.mall_build([payment.sale])
                 sale = Sale(payment.sale.id)
                 if (sale.state in {'draft', 'quotation'}
-                        and not sale.pickup_paid_at):
+                        and not sale.paid_at):
                     Sale.cancel([sale])
 
     @classmethod
@@ -219,7 +219,7 @@ class Payment(Workflow, ModelSQL, ModelView):
 
 
 class Refund(metaclass=PoolMeta):
-    __name__ = 'sale.pickup.refund'
+    __name__ = 'sale.refund'
 
     mp_payment = fields.Many2One(
         'web.shop.mp_payment', "WeChat Payment", readonly=True)

@@ -127,12 +127,12 @@ class Sale(MallStatusMixin, metaclass=PoolMeta):
     @property
     def mall_delivery(self):
         "A mall order shipped to the member's address"
-        return bool(
-            self.web_shop and not self.pickup_store and not self.origin_store)
+        return bool(self.web_shop
+            and not self.pickup_store and not self.credited_store)
 
     @property
-    def reserved_delivery(self):
-        return super().reserved_delivery or self.mall_delivery
+    def held_until_shipped(self):
+        return super().held_until_shipped or self.mall_delivery
 
     @property
     def reservation_channel(self):
@@ -143,7 +143,7 @@ class Sale(MallStatusMixin, metaclass=PoolMeta):
     def pickup_discount_rate(self):
         "The store's pickup discount, else the mall's"
         rate = super().pickup_discount_rate()
-        if not rate and self.web_shop and not self.origin_store:
+        if not rate and self.web_shop and not self.credited_store:
             rate = self.web_shop.pickup_discount or Decimal(0)
         return rate
 
@@ -287,7 +287,7 @@ class Sale(MallStatusMixin, metaclass=PoolMeta):
         # Unpaid past the deadline with its hold gone: built to be cancelled
         now = datetime.datetime.now()
         lapsed = [s for s in cls.browse(sales)
-            if not s.pickup_paid_at and s.mp_pay_deadline
+            if not s.paid_at and s.mp_pay_deadline
             and s.mp_pay_deadline < now
             and not any(r.origin == s for r in held)]
         cls.cancel(lapsed)
@@ -417,7 +417,7 @@ class Sale(MallStatusMixin, metaclass=PoolMeta):
         stock is still held or can be held again, else cancel and refund
         them and flag them for the back office"""
         pool = Pool()
-        Refund = pool.get('sale.pickup.refund')
+        Refund = pool.get('sale.refund')
         cls.mall_build(sales)
         cls.lock(sales)
         paid, lost = [], []
@@ -425,7 +425,7 @@ class Sale(MallStatusMixin, metaclass=PoolMeta):
             if sale.state == 'cancelled':
                 lost.append(sale)
             elif (sale.state not in {'draft', 'quotation'}
-                    or sale.pickup_paid_at):
+                    or sale.paid_at):
                 continue
             else:
                 try:
@@ -434,7 +434,7 @@ class Sale(MallStatusMixin, metaclass=PoolMeta):
                     lost.append(sale)
                 else:
                     paid.append(sale)
-        cls.write(paid + lost, {'pickup_paid_at': datetime.datetime.now()})
+        cls.write(paid + lost, {'paid_at': datetime.datetime.now()})
         cls.orders_paid(paid, reference)
         if lost:
             cls.cancel([s for s in lost if s.state != 'cancelled'])
@@ -460,7 +460,7 @@ class Sale(MallStatusMixin, metaclass=PoolMeta):
         and coupons come back and what was paid is refunded"""
         pool = Pool()
         Payment = pool.get('web.shop.mp_payment')
-        Refund = pool.get('sale.pickup.refund')
+        Refund = pool.get('sale.refund')
         cls.mall_build(sales)
         sales = cls.browse(sales)
         for sale in sales:
@@ -476,7 +476,7 @@ class Sale(MallStatusMixin, metaclass=PoolMeta):
         cls._unship(confirmed)
         sales = cls.browse(sales)
         Refund.create_for(
-            {s: list(s.line_lines) for s in sales if s.pickup_paid_at},
+            {s: list(s.line_lines) for s in sales if s.paid_at},
             'cancelled')
 
     @property
@@ -485,7 +485,7 @@ class Sale(MallStatusMixin, metaclass=PoolMeta):
         if self.state in {'draft', 'quotation'}:
             return self.pickup_state != 'picked_up'
         if self.state in {'confirmed', 'processing'} and self.mall_delivery:
-            return not self.pickup_refunds and all(
+            return not self.refunds and all(
                 s.state in {'draft', 'waiting'} for s in self.shipments)
         return False
 
@@ -528,7 +528,7 @@ class Sale(MallStatusMixin, metaclass=PoolMeta):
                 ],
             ['OR',
                 ('web_shop', '!=', None),
-                ('origin_store', '!=', None),
+                ('credited_store', '!=', None),
                 ],
             ]
 

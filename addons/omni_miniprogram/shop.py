@@ -305,7 +305,7 @@ class Shop(SecretMixin, metaclass=PoolMeta):
                     ('party', '=', member.id),
                     ('web_shop', '=', self.id),
                     ('state', 'in', ['draft', 'quotation']),
-                    ('pickup_paid_at', '=', None),
+                    ('paid_at', '=', None),
                     ('mp_pay_deadline', '>', now),
                     ], order=[('mp_pay_deadline', 'ASC')])
             if len(unpaid) >= self.mp_max_unpaid_orders:
@@ -349,7 +349,7 @@ class Shop(SecretMixin, metaclass=PoolMeta):
                 ('sale.create_date', '>=', now - period),
                 ['OR',
                     ('sale.state', '!=', 'cancelled'),
-                    ('sale.pickup_paid_at', '=', None),
+                    ('sale.paid_at', '=', None),
                     ],
                 ])
         taken = Sale.search([

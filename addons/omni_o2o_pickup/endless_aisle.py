@@ -15,7 +15,7 @@ class EndlessAisleMixin:
     "The endless-aisle side of the sale, which sale.Sale registers"
     __slots__ = ()
 
-    origin_store = fields.Many2One(
+    credited_store = fields.Many2One(
         'stock.location', "Credited Store",
         domain=[('type', '=', 'warehouse')],
         states={
@@ -23,7 +23,7 @@ class EndlessAisleMixin:
             },
         help="The store that took the order for another location "
         "(endless aisle) and gets the credit for it.")
-    origin_clerk = fields.Many2One(
+    credited_clerk = fields.Many2One(
         'res.user', "Credited Clerk",
         states={
             'readonly': Eval('state') != 'draft',
@@ -48,7 +48,7 @@ class EndlessAisleMixin:
     @property
     def endless_aisle(self):
         "An order a store took to be shipped home from another location"
-        return bool(self.origin_store and not self.pickup_store)
+        return bool(self.credited_store and not self.pickup_store)
 
     @classmethod
     def _transfer_pickup(cls, sales):
@@ -142,7 +142,7 @@ class EndlessAisleMixin:
         store = point.store
         sale = cls(
             company=point.company, party=member,
-            origin_store=store, origin_clerk=Transaction().user)
+            credited_store=store, credited_clerk=Transaction().user)
         sale.on_change_party()
         if pickup:
             sale.pickup_store = store

@@ -6,19 +6,20 @@ and the payments that came after the stock was gone in the mall"""
 import datetime
 from decimal import Decimal
 
+from trytond import backend
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.pyson import Eval
 
 
-class PickupRefund(Workflow, ModelSQL, ModelView):
-    "Pickup Refund"
-    __name__ = 'sale.pickup.refund'
+class SaleRefund(Workflow, ModelSQL, ModelView):
+    "Sale Refund"
+    __name__ = 'sale.refund'
 
     sale = fields.Many2One(
         'sale.sale', "Sale", required=True, readonly=True,
         ondelete='RESTRICT')
     lines = fields.Many2Many(
-        'sale.pickup.refund-sale.line', 'refund', 'line', "Lines",
+        'sale.refund-sale.line', 'refund', 'line', "Lines",
         readonly=True)
     amount = fields.Numeric(
         "Amount", digits=(16, 2), required=True, readonly=True)
@@ -35,6 +36,13 @@ class PickupRefund(Workflow, ModelSQL, ModelView):
             ], "State", required=True, readonly=True, sort=False)
     date = fields.DateTime("Refunded at", readonly=True)
     error = fields.Text("Error", readonly=True)
+
+
+    @classmethod
+    def __register__(cls, module):
+        # Migration from the first release: named for what it is
+        backend.TableHandler.table_rename('sale_pickup_refund', cls._table)
+        super().__register__(module)
 
     @classmethod
     def __setup__(cls):
@@ -72,7 +80,7 @@ class PickupRefund(Workflow, ModelSQL, ModelView):
         "Create a refund of the {sale: lines} amounts that were paid"
         refunds = []
         for sale, lines in sale_lines.items():
-            if not sale.pickup_paid_at or not lines:
+            if not sale.paid_at or not lines:
                 continue
             amount = sum(
                 (line.amount + sale.currency.round(sum(
@@ -107,11 +115,18 @@ class PickupRefund(Workflow, ModelSQL, ModelView):
         pass
 
 
-class PickupRefundLine(ModelSQL):
-    "Pickup Refund - Sale Line"
-    __name__ = 'sale.pickup.refund-sale.line'
+class SaleRefundLine(ModelSQL):
+    "Sale Refund - Sale Line"
+    __name__ = 'sale.refund-sale.line'
 
     refund = fields.Many2One(
-        'sale.pickup.refund', "Refund", required=True, ondelete='CASCADE')
+        'sale.refund', "Refund", required=True, ondelete='CASCADE')
     line = fields.Many2One(
         'sale.line', "Line", required=True, ondelete='RESTRICT')
+
+    @classmethod
+    def __register__(cls, module):
+        # Migration from the first release: named for what it is
+        backend.TableHandler.table_rename(
+            'sale_pickup_refund-sale_line', cls._table)
+        super().__register__(module)

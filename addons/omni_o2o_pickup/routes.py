@@ -87,7 +87,7 @@ def sale_data(sale):
             'name': sale.party.rec_name,
             },
         'pickup_state': sale.pickup_state,
-        'paid_at': sale.pickup_paid_at,
+        'paid_at': sale.paid_at,
         'total_amount': sale.total_amount,
         'currency': sale.currency.code,
         'lines': [{

@@ -59,9 +59,9 @@ class Sale(EndlessAisleMixin, metaclass=PoolMeta):
     pickup_discount = fields.Numeric(
         "Pickup Discount", digits=(16, 4), readonly=True,
         help="The rate taken off the unit prices for choosing pickup.")
-    pickup_paid_at = fields.DateTime("Paid at", readonly=True)
-    pickup_paid_by = fields.Many2One('res.user', "Paid by", readonly=True)
-    pickup_payment_reference = fields.Char(
+    paid_at = fields.DateTime("Paid at", readonly=True)
+    paid_by = fields.Many2One('res.user', "Paid by", readonly=True)
+    payment_reference = fields.Char(
         "Payment Reference", readonly=True,
         help="The reference of the payment, such as the WeChat Pay "
         "transaction.")
@@ -79,8 +79,24 @@ class Sale(EndlessAisleMixin, metaclass=PoolMeta):
         'res.user', "Handed over by", readonly=True)
     pickup_point = fields.Many2One(
         'sale.point', "Handed over at POS", readonly=True)
-    pickup_refunds = fields.One2Many(
-        'sale.pickup.refund', 'sale', "Pickup Refunds", readonly=True)
+    refunds = fields.One2Many(
+        'sale.refund', 'sale', "Refunds", readonly=True)
+    @classmethod
+    def __register__(cls, module):
+        # Migration from the first release: the payment fields and the
+        # endless aisle's credit named for what they are
+        table_h = cls.__table_handler__(module)
+        for old, new in [
+                ('pickup_paid_at', 'paid_at'),
+                ('pickup_paid_by', 'paid_by'),
+                ('pickup_payment_reference', 'payment_reference'),
+                ('origin_store', 'credited_store'),
+                ('origin_clerk', 'credited_clerk'),
+                ]:
+            if table_h.column_exist(old) and not table_h.column_exist(new):
+                table_h.column_rename(old, new)
+        super().__register__(module)
+
     @classmethod
     def __setup__(cls):
         super().__setup__()
@@ -106,12 +122,12 @@ class Sale(EndlessAisleMixin, metaclass=PoolMeta):
     def copy(cls, sales, default=None):
         default = default.copy() if default else {}
         for name in [
-                'pickup_state', 'pickup_discount', 'pickup_paid_at',
-                'pickup_paid_by', 'pickup_payment_reference',
+                'pickup_state', 'pickup_discount', 'paid_at',
+                'paid_by', 'payment_reference',
                 'pickup_code_nonce', 'pickup_code_hash', 'pickup_ready_at',
                 'pickup_deadline', 'pickup_handed_over_at',
-                'pickup_handed_over_by', 'pickup_point', 'pickup_refunds',
-                'origin_store', 'origin_clerk', 'pickup_source',
+                'pickup_handed_over_by', 'pickup_point', 'refunds',
+                'credited_store', 'credited_clerk', 'pickup_source',
                 'pickup_transfers']:
             default.setdefault(name)
         return super().copy(sales, default=default)
@@ -134,7 +150,7 @@ class Sale(EndlessAisleMixin, metaclass=PoolMeta):
             lambda sale: sale.warehouse)
 
     @property
-    def reserved_delivery(self):
+    def held_until_shipped(self):
         "An order shipped home whose goods are reserved until they ship"
         return self.endless_aisle
 
@@ -159,7 +175,7 @@ class Sale(EndlessAisleMixin, metaclass=PoolMeta):
 
     def pickup_discount_rate(self):
         "The store's pickup discount, none for an order taken in the store"
-        if self.origin_store:
+        if self.credited_store:
             return Decimal(0)
         return self.pickup_store.pickup_discount or Decimal(0)
 
@@ -200,7 +216,7 @@ class Sale(EndlessAisleMixin, metaclass=PoolMeta):
 
     @property
     def reservation_channel(self):
-        return 'endless_aisle' if self.origin_store else 'mall_pickup'
+        return 'endless_aisle' if self.credited_store else 'mall_pickup'
 
     @property
     def pickup_goods_lines(self):
@@ -232,7 +248,7 @@ class Sale(EndlessAisleMixin, metaclass=PoolMeta):
         "Keep the units of the reserved deliveries until they ship"
         Reservation = Pool().get('stock.reservation')
         reservations = cls.pickup_reservations(
-            [s for s in sales if s.reserved_delivery])
+            [s for s in sales if s.held_until_shipped])
         Reservation.confirm([r for r in reservations if r.state == 'held'])
         Reservation.write(reservations, {'expires_at': None})
         super().confirm(sales)
@@ -244,11 +260,11 @@ class Sale(EndlessAisleMixin, metaclass=PoolMeta):
         super().process(sales)
         Reservation.consume(cls.pickup_reservations([
                     s for s in cls.browse(sales)
-                    if s.reserved_delivery and s.shipment_state == 'sent']))
+                    if s.held_until_shipped and s.shipment_state == 'sent']))
 
     @classmethod
     def draft(cls, sales):
-        cls.release_pickup([s for s in sales if s.reserved_delivery])
+        cls.release_pickup([s for s in sales if s.held_until_shipped])
         pickups = [s for s in sales if s.pickup_state]
         cls.release_pickup(pickups)
         super().draft(sales)
@@ -264,7 +280,7 @@ class Sale(EndlessAisleMixin, metaclass=PoolMeta):
     @classmethod
     def cancel(cls, sales):
         cls.release_pickup([s for s in sales
-                if s.reserved_delivery and s.state in {'draft', 'quotation'}])
+                if s.held_until_shipped and s.state in {'draft', 'quotation'}])
         pickups = [s for s in sales
             if s.pickup_state and s.state in {'draft', 'quotation'}]
         cls.release_pickup(pickups)
@@ -304,9 +320,9 @@ class Sale(EndlessAisleMixin, metaclass=PoolMeta):
         for sale in sales:
             sale.set_pickup_code()
             sale.pickup_state = 'paid'
-            sale.pickup_paid_at = now
-            sale.pickup_paid_by = Transaction().user
-            sale.pickup_payment_reference = reference
+            sale.paid_at = now
+            sale.paid_by = Transaction().user
+            sale.payment_reference = reference
         cls.save(sales)
         cls._transfer_pickup([s for s in sales if s.pickup_source])
 
@@ -320,13 +336,13 @@ class Sale(EndlessAisleMixin, metaclass=PoolMeta):
         if deliveries:
             cls.write(deliveries, {
                     'invoice_method': 'order',
-                    'pickup_payment_reference': reference,
-                    'pickup_paid_at': datetime.datetime.now(),
-                    'pickup_paid_by': Transaction().user,
+                    'payment_reference': reference,
+                    'paid_at': datetime.datetime.now(),
+                    'paid_by': Transaction().user,
                     })
             cls.confirm(deliveries)
             cls.process(deliveries)
-            cls._pay_pickup_invoices(deliveries)
+            cls._pay_invoices(deliveries)
 
     def set_pickup_code(self):
         "Draw a code unique among the live codes at the store"
@@ -443,7 +459,7 @@ class Sale(EndlessAisleMixin, metaclass=PoolMeta):
         pool = Pool()
         Date = pool.get('ir.date')
         Line = pool.get('sale.line')
-        Refund = pool.get('sale.pickup.refund')
+        Refund = pool.get('sale.refund')
         Reservation = pool.get('stock.reservation')
         refused_lines = Line.browse(refused_lines or [])
         cls._claim_handover(sales, point)
@@ -473,7 +489,7 @@ class Sale(EndlessAisleMixin, metaclass=PoolMeta):
         cls._ship_pickup(sales)
         reservations = cls.pickup_reservations(sales)
         Reservation.consume(reservations)
-        cls._pay_pickup_invoices(sales)
+        cls._pay_invoices(sales)
         cls.process(sales)
 
     @classmethod
@@ -508,7 +524,7 @@ class Sale(EndlessAisleMixin, metaclass=PoolMeta):
         ShipmentOut.do(shipments)
 
     @classmethod
-    def _pay_pickup_invoices(cls, sales):
+    def _pay_invoices(cls, sales):
         "Pay the invoices of the orders with the payment they received"
         pool = Pool()
         Configuration = pool.get('sale.configuration')
@@ -527,7 +543,7 @@ class Sale(EndlessAisleMixin, metaclass=PoolMeta):
             sale = invoice.sales[0]
             lines = invoice.pay_invoice(
                 amount, method, invoice.invoice_date,
-                sale.pickup_payment_reference or sale.number)
+                sale.payment_reference or sale.number)
             to_reconcile, remainder = invoice.get_reconcile_lines_for_amount(
                 amount, invoice.currency)
             if not remainder:
@@ -540,7 +556,7 @@ class Sale(EndlessAisleMixin, metaclass=PoolMeta):
         their stock, ask for their refund and tell the member"""
         pool = Pool()
         Notification = pool.get('member.notification')
-        Refund = pool.get('sale.pickup.refund')
+        Refund = pool.get('sale.refund')
         sales = cls.search([
                 ('pickup_state', '=', 'ready'),
                 ('pickup_deadline', '<', datetime.datetime.now()),

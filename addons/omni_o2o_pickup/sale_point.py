@@ -102,7 +102,7 @@ class PickupHandover(Wizard):
             'sale': sale.id,
             'member': sale.party.id,
             'pickup_state': sale.pickup_state,
-            'paid_at': sale.pickup_paid_at,
+            'paid_at': sale.paid_at,
             'total_amount': sale.total_amount,
             'currency': sale.currency.id,
             'lines': [line.id for line in sale.line_lines],

@@ -22,7 +22,7 @@ BILL = (Path(__file__).parent / 'wechat_trade_bill.csv').read_bytes()
 
 def insert_line(id_, company, date, revenue, product=None):
     "Insert a recorded POS line of one unit"
-    line = Pool().get('omni.insights.line').__table__()
+    line = Pool().get('insights.line').__table__()
     cursor = Transaction().connection.cursor()
     cursor.execute(*line.insert(
             [line.id, line.company, line.date, line.order, line.channel,
@@ -83,9 +83,9 @@ class OmniInsightsTestCase(
     def test_summarize_again(self):
         "Lines recorded again in a summarized month summarize it again"
         pool = Pool()
-        Line = pool.get('omni.insights.line')
-        LineMonth = pool.get('omni.insights.line.month')
-        Month = pool.get('omni.insights.summarized_month')
+        Line = pool.get('insights.line')
+        LineMonth = pool.get('insights.line.month')
+        Month = pool.get('insights.summarized_month')
         company = create_company()
         line = Line.__table__()
         cursor = Transaction().connection.cursor()
@@ -111,7 +111,7 @@ class OmniInsightsTestCase(
         cursor.execute(*line.update(
                 [line.revenue], [Decimal(20)], where=line.id == 3))
         Month.summarize_again(
-            'omni.insights.line', [(company.id, dt.date(2026, 1, 20))])
+            'insights.line', [(company.id, dt.date(2026, 1, 20))])
         self.assertEqual(revenues(), [('2026-01-01', 30), ('2026-02-03', 7)])
 
         summarized = Month.search([])
@@ -122,9 +122,9 @@ class OmniInsightsTestCase(
     def test_reports_of_user_companies(self):
         "A user reads the recorded lines and reports of his companies only"
         pool = Pool()
-        Line = pool.get('omni.insights.line')
+        Line = pool.get('insights.line')
         ModelData = pool.get('ir.model.data')
-        ProductChannel = pool.get('omni.insights.product_channel')
+        ProductChannel = pool.get('insights.product_channel')
         Template = pool.get('product.template')
         User = pool.get('res.user')
         ours = create_company()

@@ -59,7 +59,7 @@ def wechat_refunds(refund, out_refund_no, config=None):
     refund_id = refund.id
 
     def notify(pool):
-        Refund = pool.get('sale.pickup.refund')
+        Refund = pool.get('sale.refund')
         record = Refund(refund_id)
         record.out_refund_no = out_refund_no
         record.requested_at = datetime.datetime.now()

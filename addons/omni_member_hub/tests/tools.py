@@ -63,7 +63,7 @@ def member_code(member, config=None):
         with Transaction().start(config.database_name, 0):
             pool = Pool()
             Party = pool.get('party.party')
-            Use = pool.get('party.member_code_use')
+            Use = pool.get('member.code_use')
             used = {u.step for u in Use.search([('party', '=', member.id)])}
             now = int(time.time() // STEP)
             for step in range(now, now - STEPS_VALID, -1):

@@ -39,13 +39,13 @@ class CheckoutTestCase(OrderTestMixin, RouteTestCase):
 
     def assertInsightsRecorded(self, pool, sale, expected):
         "The reports see the sale's lines by channel and revenue"
-        Line = pool.get('omni.insights.line')
+        Line = pool.get('insights.line')
         self.assertEqual(sorted(
                 (line.channel, line.revenue)
                 for line in Line.search([('order', '=', str(sale))])),
             expected)
         self.assertEqual(Line.reconcile(), [])
-        self.assertEqual(pool.get('omni.insights.shipped').reconcile(), [])
+        self.assertEqual(pool.get('insights.shipped').reconcile(), [])
 
     def assertStatusFilter(self):
         """Each status of GET /orders?status= lists the member's orders of
@@ -252,7 +252,7 @@ class CheckoutTestCase(OrderTestMixin, RouteTestCase):
                     self.get_order(order['id'])[1]['status'], 'refunding')
 
         def retry(pool):
-            Refund = pool.get('sale.pickup.refund')
+            Refund = pool.get('sale.refund')
             refund, = Refund.search([('wechat_refund_status', '=', 'CLOSED')])
             Refund.retry([refund])
             Refund.send_pending()
@@ -269,11 +269,11 @@ class CheckoutTestCase(OrderTestMixin, RouteTestCase):
         def read(pool):
             ActionDomain = pool.get('ir.action.act_window.domain')
             ModelData = pool.get('ir.model.data')
-            Refund = pool.get('sale.pickup.refund')
+            Refund = pool.get('sale.refund')
             refund, = Refund.search([('sale', '=', sale_id)])
             domain = ActionDomain(ModelData.get_id(
                     'omni_miniprogram',
-                    'act_pickup_refund_domain_wechat_refused')).domain
+                    'act_sale_refund_domain_wechat_refused')).domain
             refused = Refund.search(
                 [('id', '=', refund.id), PYSONDecoder().decode(domain)])
             return (refund.state, refund.wechat_refund_status,
@@ -357,7 +357,7 @@ class CheckoutTestCase(OrderTestMixin, RouteTestCase):
         self.assertEqual(order['status'], 'refunding')
 
         def send(pool):
-            pool.get('sale.pickup.refund').send_pending()
+            pool.get('sale.refund').send_pending()
         self.run_cron(send)
         refund, = [r for r in self.fake.refunds.values()
             if r['out_trade_no'] == second_no]
@@ -563,7 +563,7 @@ class CheckoutTestCase(OrderTestMixin, RouteTestCase):
             address = pool.get('party.address')(party=member, street="1")
             address.save()
             sale = Sale(
-                company=self.company_id, party=member, origin_store=store,
+                company=self.company_id, party=member, credited_store=store,
                 warehouse=source, shipment_address=address,
                 invoice_address=address)
             sale.lines = [Line(
@@ -597,7 +597,7 @@ class CheckoutTestCase(OrderTestMixin, RouteTestCase):
             sale = pool.get('sale.sale')(sale_id)
             self.assertEqual(sale.state, 'processing')
             self.assertEqual([i.state for i in sale.invoices], ['paid'])
-            self.assertEqual(sale.origin_store.id, self.store_ids[0])
+            self.assertEqual(sale.credited_store.id, self.store_ids[0])
             self.assertInsightsRecorded(
                 pool, sale, [('endless_aisle', Decimal(300))])
         self.read(check)

@@ -611,7 +611,7 @@ class WeChatTestCase(unittest.TestCase):
         """The shop's WeChat secrets, the member code secrets and the pickup
         code key are stored encrypted, readable only by the code"""
         pool = Pool()
-        MemberSecret = pool.get('party.member_code_secret')
+        MemberSecret = pool.get('member.code_secret')
         Party = pool.get('party.party')
         PickupSecret = pool.get('sale.pickup.secret')
         Shop = pool.get('web.shop')
