@@ -1,21 +1,113 @@
 # This file is part of Omni Retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
-"""Pickup codes: the key they are derived and hashed with, and the attempts
-of the points of sale, which lock a point out after too many wrong codes"""
+"""Pickup codes: drawn for a sale, derived and hashed with a secret key,
+checked at a point of sale, whose wrong attempts lock it out for a while"""
 import datetime
 import hashlib
 import hmac
 import secrets
 
+from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
+from trytond.pool import Pool
 from trytond.transaction import Transaction, without_check_access
 
 from trytond.modules.omni_member_hub.secret import SecretMixin
 
+from .exceptions import PickupCodeError, PickupError
+
 CODE_DIGITS = 10
+LIVE_STATES = ['paid', 'ready']
 QR_PREFIX = 'OMNIPICKUP:'
 LOCKOUT_ATTEMPTS = 5
 LOCKOUT_TIME = datetime.timedelta(minutes=10)
+
+
+class PickupCodeMixin:
+    "The pickup code of the sale, which sale.Sale registers"
+    __slots__ = ()
+
+    def set_pickup_code(self):
+        "Draw a code unique among the live codes at the store"
+        key = Pool().get('sale.pickup.secret').get()
+        while True:
+            nonce = secrets.token_hex(16)
+            code_hash = keyed_hash(key, derive_code(key, self.id, nonce))
+            if not self.search([
+                        ('pickup_store', '=', self.pickup_store.id),
+                        ('pickup_state', 'in', LIVE_STATES),
+                        ('pickup_code_hash', '=', code_hash),
+                        ]):
+                break
+        self.pickup_code_nonce = nonce
+        self.pickup_code_hash = code_hash
+
+    def pickup_code(self):
+        """Return the plain pickup code and its QR payload, for the member
+        and the mall API only: the key is not readable through RPC"""
+        if (self.pickup_state not in LIVE_STATES
+                or not self.pickup_code_nonce):
+            raise PickupError(gettext(
+                    'omni_o2o_pickup.msg_pickup_code_none',
+                    sale=self.rec_name))
+        key = Pool().get('sale.pickup.secret').get()
+        code = derive_code(key, self.id, self.pickup_code_nonce)
+        return code, QR_PREFIX + code
+
+    @classmethod
+    def pickup_check(cls, code, point):
+        """Return the live pickup order of the code at the point's store and
+        None, or None and a PickupCodeError; the attempt is recorded and
+        the point locked out after too many wrong codes"""
+        pool = Pool()
+        Attempt = pool.get('sale.pickup.attempt')
+        Secret = pool.get('sale.pickup.secret')
+        store = point.store
+        sale, error = None, None
+        if Attempt.locked(point):
+            error = PickupCodeError('locked', gettext(
+                    'omni_o2o_pickup.msg_pickup_point_locked',
+                    point=point.rec_name,
+                    minutes=int(LOCKOUT_TIME.total_seconds() // 60)))
+        else:
+            code = clean_code(code)
+            code_hash = keyed_hash(Secret.get(), code) if code else None
+            with without_check_access():
+                candidates = cls.search([
+                        ('pickup_code_hash', '=', code_hash),
+                        ('pickup_state', '!=', None),
+                        ], order=[('id', 'DESC')]) if code_hash else []
+            candidates.sort(key=lambda s: (
+                    s.pickup_store != store,
+                    s.pickup_state not in LIVE_STATES))
+            sale = candidates[0] if candidates else None
+            error = cls._pickup_code_error(sale, store)
+        Attempt.record(point, sale, error.code if error else 'ok')
+        return (None, error) if error else (sale, None)
+
+    @classmethod
+    def _pickup_code_error(cls, sale, store):
+        if sale is None:
+            return PickupCodeError('invalid', gettext(
+                    'omni_o2o_pickup.msg_pickup_code_invalid'))
+        if sale.pickup_store != store:
+            return PickupCodeError('wrong_store', gettext(
+                    'omni_o2o_pickup.msg_pickup_code_wrong_store',
+                    sale=sale.number, store=sale.pickup_store.rec_name))
+        if sale.pickup_state == 'picked_up':
+            return PickupCodeError('used', gettext(
+                    'omni_o2o_pickup.msg_pickup_code_used',
+                    sale=sale.number,
+                    date=sale.pickup_handed_over_at.replace(microsecond=0)))
+        if sale.pickup_state == 'expired' or (
+                sale.pickup_deadline
+                and sale.pickup_deadline < datetime.datetime.now()):
+            return PickupCodeError('expired', gettext(
+                    'omni_o2o_pickup.msg_pickup_code_expired',
+                    sale=sale.number))
+        if sale.pickup_state not in LIVE_STATES:
+            return PickupCodeError('unpaid', gettext(
+                    'omni_o2o_pickup.msg_pickup_unpaid', sale=sale.number))
 
 
 class PickupSecret(SecretMixin, ModelSQL):

@@ -7,7 +7,6 @@ A pickup order stays a quotation until the handover, so that an expiry goes
 through the sale's normal cancel (which other modules extend to give back
 points and coupons); the handover confirms it and ships it at once."""
 import datetime
-import secrets
 from collections import defaultdict
 from decimal import Decimal
 
@@ -19,25 +18,20 @@ from trytond.model import (
 )
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
 
 from trytond.modules.omni_inventory_bridge.reservation import OPEN_STATES
 from trytond.modules.product import round_price
 
 from .endless_aisle import EndlessAisleMixin
-from .exceptions import PickupCodeError, PickupError
+from .exceptions import PickupError
 from .pickup_code import (
-    LOCKOUT_TIME,
-    QR_PREFIX,
-    clean_code,
-    derive_code,
-    keyed_hash,
+    LIVE_STATES,
+    PickupCodeMixin,
 )
 
-LIVE_STATES = ['paid', 'ready']
 
-
-class Sale(EndlessAisleMixin, metaclass=PoolMeta):
+class Sale(PickupCodeMixin, EndlessAisleMixin, metaclass=PoolMeta):
     __name__ = 'sale.sale'
 
     pickup_store = fields.Many2One(
@@ -344,33 +338,6 @@ class Sale(EndlessAisleMixin, metaclass=PoolMeta):
             cls.process(deliveries)
             cls._pay_invoices(deliveries)
 
-    def set_pickup_code(self):
-        "Draw a code unique among the live codes at the store"
-        key = Pool().get('sale.pickup.secret').get()
-        while True:
-            nonce = secrets.token_hex(16)
-            code_hash = keyed_hash(key, derive_code(key, self.id, nonce))
-            if not self.search([
-                        ('pickup_store', '=', self.pickup_store.id),
-                        ('pickup_state', 'in', LIVE_STATES),
-                        ('pickup_code_hash', '=', code_hash),
-                        ]):
-                break
-        self.pickup_code_nonce = nonce
-        self.pickup_code_hash = code_hash
-
-    def pickup_code(self):
-        """Return the plain pickup code and its QR payload, for the member
-        and the mall API only: the key is not readable through RPC"""
-        if (self.pickup_state not in LIVE_STATES
-                or not self.pickup_code_nonce):
-            raise PickupError(gettext(
-                    'omni_o2o_pickup.msg_pickup_code_none',
-                    sale=self.rec_name))
-        key = Pool().get('sale.pickup.secret').get()
-        code = derive_code(key, self.id, self.pickup_code_nonce)
-        return code, QR_PREFIX + code
-
     @classmethod
     @ModelView.button
     def pickup_ready(cls, sales):
@@ -394,61 +361,6 @@ class Sale(EndlessAisleMixin, metaclass=PoolMeta):
                         'store': sale.pickup_store.rec_name,
                         'deadline': sale.pickup_deadline,
                         }, key=f'pickup_ready:{sale.id}', origin=sale)
-
-    @classmethod
-    def pickup_check(cls, code, point):
-        """Return the live pickup order of the code at the point's store and
-        None, or None and a PickupCodeError; the attempt is recorded and
-        the point locked out after too many wrong codes"""
-        pool = Pool()
-        Attempt = pool.get('sale.pickup.attempt')
-        Secret = pool.get('sale.pickup.secret')
-        store = point.store
-        sale, error = None, None
-        if Attempt.locked(point):
-            error = PickupCodeError('locked', gettext(
-                    'omni_o2o_pickup.msg_pickup_point_locked',
-                    point=point.rec_name,
-                    minutes=int(LOCKOUT_TIME.total_seconds() // 60)))
-        else:
-            code = clean_code(code)
-            code_hash = keyed_hash(Secret.get(), code) if code else None
-            with without_check_access():
-                candidates = cls.search([
-                        ('pickup_code_hash', '=', code_hash),
-                        ('pickup_state', '!=', None),
-                        ], order=[('id', 'DESC')]) if code_hash else []
-            candidates.sort(key=lambda s: (
-                    s.pickup_store != store,
-                    s.pickup_state not in LIVE_STATES))
-            sale = candidates[0] if candidates else None
-            error = cls._pickup_code_error(sale, store)
-        Attempt.record(point, sale, error.code if error else 'ok')
-        return (None, error) if error else (sale, None)
-
-    @classmethod
-    def _pickup_code_error(cls, sale, store):
-        if sale is None:
-            return PickupCodeError('invalid', gettext(
-                    'omni_o2o_pickup.msg_pickup_code_invalid'))
-        if sale.pickup_store != store:
-            return PickupCodeError('wrong_store', gettext(
-                    'omni_o2o_pickup.msg_pickup_code_wrong_store',
-                    sale=sale.number, store=sale.pickup_store.rec_name))
-        if sale.pickup_state == 'picked_up':
-            return PickupCodeError('used', gettext(
-                    'omni_o2o_pickup.msg_pickup_code_used',
-                    sale=sale.number,
-                    date=sale.pickup_handed_over_at.replace(microsecond=0)))
-        if sale.pickup_state == 'expired' or (
-                sale.pickup_deadline
-                and sale.pickup_deadline < datetime.datetime.now()):
-            return PickupCodeError('expired', gettext(
-                    'omni_o2o_pickup.msg_pickup_code_expired',
-                    sale=sale.number))
-        if sale.pickup_state not in LIVE_STATES:
-            return PickupCodeError('unpaid', gettext(
-                    'omni_o2o_pickup.msg_pickup_unpaid', sale=sale.number))
 
     @classmethod
     def pickup_handover(cls, sales, point, refused_lines=None):
