@@ -329,6 +329,10 @@ def decimal(value):
     return Decimal(value['decimal']) if isinstance(value, dict) else value
 
 
+# The member codes the tests were given
+ISSUED_CODES = set()
+
+
 def member_code(server, rpc, context, openid=tea_house.LOYAL_OPENID):
     """Return the rotating member code of the member of the openid (张伟's
     by default) as the mini-program shows it: logged in through WeChat,
@@ -348,7 +352,15 @@ def member_code(server, rpc, context, openid=tea_house.LOYAL_OPENID):
 
     session = mall_api(server, '/login', {'shop': shop, 'code': code})
     assert session['member'], f"the WeChat of {openid} is not bound"
-    return mall_api(server, '/me/code', token=session['token'])['code']
+    # A code is used once: a test that follows another within the same
+    # 30 s step waits for the next code
+    deadline = time.monotonic() + 60
+    while True:
+        code = mall_api(server, '/me/code', token=session['token'])['code']
+        if code not in ISSUED_CODES or time.monotonic() > deadline:
+            ISSUED_CODES.add(code)
+            return code
+        time.sleep(1)
 
 
 def new_pos_sale(client):

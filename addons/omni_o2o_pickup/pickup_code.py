@@ -199,20 +199,12 @@ class PickupAttempt(ModelSQL, ModelView):
                 ]) >= LOCKOUT_ATTEMPTS
 
     @classmethod
+    @without_check_access
     def record(cls, point, sale, result):
-        """Record the attempt: a refusal in a transaction of its own, which
-        the refusal's error does not roll back, an accepted code with the
-        request that uses it"""
-        values = {
-            'point': point.id,
-            'user': Transaction().user,
-            'sale': sale.id if sale else None,
-            'result': result,
-            'attempted_at': datetime.datetime.now(),
-            }
-        if result == 'ok':
-            with without_check_access():
-                cls.create([values])
-            return
-        with Transaction().new_transaction(), without_check_access():
-            cls.create([values])
+        cls.create([{
+                    'point': point.id,
+                    'user': Transaction().user,
+                    'sale': sale.id if sale else None,
+                    'result': result,
+                    'attempted_at': datetime.datetime.now(),
+                    }])

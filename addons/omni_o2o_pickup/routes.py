@@ -119,14 +119,16 @@ def json_when_busy(func):
 
 
 def check(pool, point, code):
-    "Return the sale of the code at the point or abort with a JSON error"
+    """Return the sale of the code at the point and None, or None and the
+    JSON error to answer; the attempt is recorded either way, and the
+    refusal is answered without an exception so that it is committed"""
     Sale = pool.get('sale.sale')
     with Transaction().set_context(company=point.company.id):
         sale, refused = Sale.pickup_check(code, point)
     if refused:
-        abort(json_error(refused.code, refused.message,
-                ERROR_STATUS[refused.code]))
-    return sale
+        return None, json_error(refused.code, refused.message,
+            ERROR_STATUS[refused.code])
+    return sale, None
 
 
 @route('/verify')
@@ -137,7 +139,8 @@ def check(pool, point, code):
 def verify(request, pool):
     "Show the order of a pickup code: lines, member and paid status"
     point, code, _ = read_request(request, pool)
-    return json_response(sale_data(check(pool, point, code)))
+    sale, refusal = check(pool, point, code)
+    return refusal or json_response(sale_data(sale))
 
 
 @route('/handover')
@@ -150,7 +153,9 @@ def handover(request, pool):
     lines listed as refused_lines"""
     Sale = pool.get('sale.sale')
     point, code, data = read_request(request, pool)
-    sale = check(pool, point, code)
+    sale, refusal = check(pool, point, code)
+    if refusal:
+        return refusal
     refused = [int(i) for i in data.get('refused_lines') or []]
     try:
         # As the back office's wizard: the clerk hands orders over at his
