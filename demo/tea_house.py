@@ -37,6 +37,7 @@ SHOP = "小程序商城"
 PICKUP_DISCOUNT = Decimal('0.05')
 NEARBY_RADIUS = 5.0
 PAYMENT_TIME = datetime.timedelta(minutes=15)
+RECEIPT_URL = 'https://shop.example.com/mp/receipt'
 # The shop's subscribe message templates: their IDs in the WeChat admin
 TEMPLATES = {
     'wechat_template_pickup_ready': 'demo-pickup-ready',
@@ -529,6 +530,8 @@ def setup_shop(config, company, warehouses, lang, country, products,
     shop.pickup_discount = PICKUP_DISCOUNT
     shop.nearby_radius = NEARBY_RADIUS
     shop.payment_time = PAYMENT_TIME
+    # The receipt page's link of 扫普通链接二维码打开小程序
+    shop.mp_receipt_url = RECEIPT_URL
     for field, template in TEMPLATES.items():
         setattr(shop, field, template)
     if wechat:

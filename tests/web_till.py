@@ -29,6 +29,8 @@ from web_stories import (
     tea_house,
 )
 
+from trytond.modules.omni_till.sale_point import receipt_text
+
 SHOTS = ARTIFACTS / 'till'
 CLERK_B = ('clerk_b', 'clerk-b-2026')
 CLERK_C = ('clerk_c', 'clerk-c-2026')
@@ -685,9 +687,11 @@ def test_till_return(server, browser):
             admin_context)['points_balance']
         cash_sold = session_expected(rpc, context)
 
-        # One tea back: its price less its share of the coupon
+        # One tea back: its price less its share of the coupon, by the
+        # receipt's QR code, the link of the demo's mini-program
         client.press(Keys.F12)
-        client.keys(f'OMNIRECEIPT:{number}', Keys.ENTER)
+        client.keys(
+            receipt_text(number, tea_house.RECEIPT_URL), Keys.ENTER)
         client.wait(lambda: client.shown('#return-sale'), "no sale found")
         client.idle()
         assert client.text('#return-original') == number
@@ -733,9 +737,9 @@ def test_till_return(server, browser):
         client.wait(lambda: client.shown('#receipt'), "no receipt")
         client.idle()
         client.screenshot('refunded-2')
-        # Nothing is left to return
+        # Nothing is left to return (the QR code of a shop without link)
         client.press(Keys.F12)
-        client.keys(f'OMNIRECEIPT:{number}', Keys.ENTER)
+        client.keys(receipt_text(number), Keys.ENTER)
         client.idle()
         assert "不能退货" in client.alert()
 

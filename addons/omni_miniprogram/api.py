@@ -147,12 +147,18 @@ class ApiRequest:
                 yield parameter
 
     def _path(self, path_args):
-        "Check the path's arguments: a record that cannot exist is not found"
+        """Check the path's arguments: a record of an id that cannot exist
+        is not found, another argument out of its schema is invalid"""
         for parameter in self._parameters('path'):
+            name = parameter['name']
             try:
-                validate(path_args[parameter['name']], parameter['schema'])
+                validate(path_args[name], parameter['schema'])
             except ApiError:
-                raise ApiError(404, 'not_found') from None
+                if resolve(parameter['schema']).get('type') == 'integer':
+                    raise ApiError(404, 'not_found') from None
+                raise ApiError(
+                    400, 'invalid_request', 'msg_api_parameter_invalid',
+                    details={'parameter': name}, parameter=name) from None
         return path_args
 
     def _values(self, location, values):

@@ -72,6 +72,12 @@ class Shop(SecretMixin, metaclass=PoolMeta):
         "Notify Base URL", strip=True,
         help="The public HTTPS address of this server that WeChat Pay "
         "posts its notifications to.")
+    mp_receipt_url = fields.Char(
+        "Receipt Link Prefix", strip=True,
+        help="The link prefix that opens the receipt page of the "
+        "mini-program (扫普通链接二维码打开小程序), such as "
+        "https://shop.example.com/mp/receipt: the tills' receipt QR code "
+        "becomes this link with ?n=<number>.")
     pickup_discount = fields.Numeric(
         "Pickup Discount", digits=(16, 4),
         domain=[

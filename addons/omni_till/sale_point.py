@@ -6,6 +6,7 @@ through the record rules, as the client's own read would, and writes with
 the user's access rights."""
 import hashlib
 from decimal import Decimal
+from urllib.parse import quote
 
 import segno
 from sql.operators import Equal
@@ -14,12 +15,22 @@ from trytond.model import Exclude, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
 from trytond.rpc import RPC
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, without_check_access
 
 from . import wechat
 from .exceptions import MicropayError, TillError
 
 RECEIPT_PREFIX = 'OMNIRECEIPT:'
+
+
+def receipt_text(number, url=None):
+    """The text of the receipt's QR code: the link that opens the receipt
+    in the mini-program when the shop has its prefix, else the bare
+    number"""
+    if url:
+        separator = '&' if '?' in url else '?'
+        return url + separator + 'n=' + quote(number, safe='')
+    return RECEIPT_PREFIX + number
 
 
 def number(value):
@@ -174,6 +185,24 @@ class POSSale(TillKeyMixin, metaclass=PoolMeta):
                 'till_return': RPC(instantiate=0, readonly=False),
                 'till_state': RPC(instantiate=0),
                 })
+
+    @property
+    def receipt_url(self):
+        """The link prefix of the receipt page of the mini-program shop of
+        the sale's store, or of the company's, or None"""
+        Shop = Pool().get('web.shop')
+        # The clerk may not read the shops: the prefix is no secret
+        with without_check_access():
+            shops = Shop.search([
+                    ('type', '=', 'mini_program'),
+                    ('company', '=', self.company.id),
+                    ('mp_receipt_url', '!=', None),
+                    ], order=[('id', 'ASC')])
+            store = self.point.store
+            for shop in shops:
+                if store in shop.warehouses:
+                    return shop.mp_receipt_url
+            return shops[0].mp_receipt_url if shops else None
 
     @classmethod
     def _till_check(cls, sales):
@@ -353,14 +382,15 @@ class POSSale(TillKeyMixin, metaclass=PoolMeta):
                 sale.quantities_to_return().items() if quantity > 0} or None
         if sale.state in {'done', 'posted'}:
             entries = Entry.search([('origin', '=', str(sale))])
+            qr_text = receipt_text(sale.number, sale.receipt_url)
             state['receipt'] = {
                 'store': sale.point.store.rec_name
                 if sale.point.store else None,
                 'point': sale.point.rec_name,
                 'clerk': (sale.employee or sale.create_uid).rec_name,
                 'points_earned': sum(e.points for e in entries),
-                'qr': segno.make(
-                    RECEIPT_PREFIX + sale.number, micro=False).svg_inline(
+                'qr_text': qr_text,
+                'qr': segno.make(qr_text, micro=False).svg_inline(
                     scale=3, border=2),
                 }
         return state

@@ -31,6 +31,7 @@ const MESSAGES = {
   too_many_unpaid_orders: '您有待支付的订单，请先支付或取消',
   quantity_limit: '超出每单限购数量',
   purchase_limit: '已达到该商品的限购数量',
+  receipt_not_found: '找不到这张小票，请确认是您本人的消费',
 }
 
 class ApiError extends Error {
@@ -228,4 +229,5 @@ module.exports = {
   order: id => get(`/orders/${id}`),
   payOrder: id => post(`/orders/${id}/pay`),
   cancelOrder: id => post(`/orders/${id}/cancel`),
+  receipt: number => get(`/me/receipts/${encodeURIComponent(number)}`),
 }

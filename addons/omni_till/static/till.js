@@ -17,8 +17,11 @@
     let lastPayment = null; // the last payment, for the change on the receipt
     const LOST = ['NetworkError', 'ServerError'];
     const PICKUP_PREFIX = 'OMNIPICKUP:';
-    // The receipt's QR code: OMNIRECEIPT:<number>, alone or in a link
-    const RECEIPT = /OMNIRECEIPT(?::|%3A)([^&#?\s]+)/i;
+    // The receipt's QR code: OMNIRECEIPT:<number>, alone or in a link, or
+    // the link of the mini-program's receipt page: <prefix>?n=<number>
+    const RECEIPT = new RegExp(
+        'OMNIRECEIPT(?::|%3A)([^&#?\\s]+)' +
+        '|^https?://[^\\s?#]*\\?(?:[^#\\s]*&)?n=([^&#\\s]+)', 'i');
 
     // Storage ------------------------------------------------------------
     function stored() {
@@ -596,7 +599,8 @@
 
     async function findReceipt(text) {
         const match = RECEIPT.exec(text);
-        const number = (match ? decodeURIComponent(match[1]) : text).trim();
+        const number = (match ? decodeURIComponent(match[1] || match[2])
+            : text).trim();
         if ($('return').hidden) {
             showReturn();
         }
