@@ -12,6 +12,7 @@ The same layout shows that a change made through one web worker is what
 the other serves at the next request."""
 import base64
 import datetime
+import json
 import os
 import re
 import secrets
@@ -62,6 +63,8 @@ CLERK_PASSWORD = 'clerk-faults-2026'
 # How long a client keeps trying a request, as WeChat and the till do
 PATIENCE = 60
 PG_BIN = '/usr/lib/postgresql/15/bin'
+# The seconds a task taken by a lost queue worker waits to be put back
+REQUEUE_AFTER = 15
 
 
 def free_port():
@@ -250,8 +253,8 @@ def setup(context, fake, url):
     other = create_store('SB', '30.2420', '120.1600')
     put_stock(tea, store, STOCK)
     # What the cache test holds and orders
-    put_stock(green, store, 50)
-    put_stock(green, other, 50)
+    put_stock(green, store, 500)
+    put_stock(green, other, 500)
     members = [Party.register_member(
             '1390000%04d' % i, "Buyer %s" % i, 'pos', store)
         for i in range(BUYERS)]
@@ -300,6 +303,11 @@ def setup(context, fake, url):
                                 'omni_inventory_bridge.group_store_clerk',
                                 ]])],
                 }])
+    # The tasks of the killed queue worker are put back within minutes
+    Cron = pool.get('ir.cron')
+    Cron.write([Cron(ModelData.get_id(
+                    'omni_inventory_bridge', 'cron_requeue_lost_tasks'))],
+        {'interval_number': 1})
     scanner = Application(
         user=admin, application='omni_pickup', state='validated')
     scanner.save()
@@ -339,6 +347,7 @@ class Layout:
             TRYTOND_DATABASE_URI=uri, DB_NAME=DATABASE,
             BIND='127.0.0.1:%s' % port, WEB_WORKERS='2', WEB_THREADS='4',
             BIN=str(BIN),
+            TRYTOND_OMNI__QUEUE_REQUEUE_AFTER=str(REQUEUE_AFTER),
             TRYTOND_OMNI__WECHAT_API_URL=fake.url,
             TRYTOND_OMNI__WECHATPAY_API_URL=fake.url)
         env.pop('TRYTOND_CONFIG', None)
@@ -517,14 +526,29 @@ def served_by(layout, since):
 
 
 def agree(layout, read, expected):
-    """Read until both web workers have answered, each time on a new
-    connection: every answer must be the expected one"""
+    """Read two at a time, each on a new connection, until both web
+    workers have answered: every answer must be the expected one"""
     since = len(layout.log.read_text().splitlines())
-    for _ in range(20):
-        assert read() == expected
-        if len(served_by(layout, since)) == 2:
-            return
+    with ThreadPoolExecutor(2) as executor:
+        for _ in range(20):
+            assert list(executor.map(lambda _: read(), range(2))) == [
+                expected] * 2
+            if len(served_by(layout, since)) == 2:
+                return
     raise AssertionError("one web worker served every request")
+
+
+def agree_within(layout, read, expected, seconds):
+    """Agree from a moment within seconds: the other workers hear of a
+    change through PostgreSQL's NOTIFY, a moment after its commit"""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return agree(layout, read, expected)
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def minutes_from_now(value):
@@ -599,9 +623,7 @@ def test_cache_across_workers(fake, chain, layout):
             ]:
         agree(layout, read, before)
         change()
-        # The other worker hears the change through NOTIFY, within moments
-        time.sleep(1)
-        agree(layout, read, after)
+        agree_within(layout, read, after, 5)
     assert not stats.errors, stats.errors
 
 
@@ -635,10 +657,6 @@ def till(rpc, chain, stats, sold):
         time.sleep(0.2)
 
 
-@pytest.mark.skipif(
-    not os.environ.get('OMNI_FAULT_TEST'),
-    reason="open failures of the queue worker (README, Faults): run it "
-    "with OMNI_FAULT_TEST=1")
 def test_faults(cluster, fake, chain, layout):
     "Kill every kind of process and restart PostgreSQL during the load"
     pg_dir, uri = cluster
@@ -760,29 +778,48 @@ def check(uri, mall, pos_sold, layout):
     assert not twice, twice
     # Every queued task has run, or a copy of it that trytond's worker
     # queued when it gave the task up on a database error
-    deadline = time.monotonic() + 60
+    # (those of the killed worker once the cron puts them back: it runs
+    # each minute here)
+    deadline = time.monotonic() + REQUEUE_AFTER + 120
     while sql(uri, UNFINISHED_TASKS):
         assert time.monotonic() < deadline, sql(uri, UNFINISHED_TASKS)
         time.sleep(1)
-    # Once no task is left: a change that lowers availability applies at
-    # once and one that raises it after the commit, so a transaction in
-    # flight shows more reserved than on hand for a moment
-    short = sql(uri, "SELECT product, location FROM stock_availability "
-        "WHERE on_hand < 0 OR on_hand < reserved")
-    assert not short, short
     (tasks,), = sql(uri, 'SELECT COUNT(*) FROM ir_queue')
     (coupons,), = sql(uri, "SELECT COUNT(*) "
         "FROM sale_promotion_coupon_redemption WHERE state = 'done'")
     (points,), = sql(uri, "SELECT COUNT(*) FROM member_points_entry "
         "WHERE type = 'redeem'")
-    # The counters agree with the documents
+    # The counters agree with the documents, but where a change that
+    # lowered availability was applied and its undo lost with a killed
+    # process or connection: short, as designed, until the cron repairs it
     drifts = reconcile(uri)
+    assert all(d['on_hand'] <= d['expected_on_hand']
+        and d['reserved'] >= d['expected_reserved'] for d in drifts), drifts
+    repair_seconds = repair_by_cron(uri, layout) if drifts else 0
     print(f"{len(mall.acknowledged)} payments acknowledged, "
         f"{sum(mall.acknowledged.values())} notifications answered 2xx, "
         f"{coupons} coupons and {points} points redemptions, "
         f"{sold} units to customers, {reserved} held, {tasks} queue tasks "
-        f"run, {len(drifts)} drifts")
-    assert not drifts, drifts
+        f"run, {len(drifts)} counters short, repaired by the cron in "
+        f"{repair_seconds:.1f} s")
+    assert not reconcile(uri)
+    short = sql(uri, "SELECT product, location FROM stock_availability "
+        "WHERE on_hand < 0 OR on_hand < reserved")
+    assert not short, short
+
+
+def repair_by_cron(uri, layout):
+    """Make the cron that repairs the counters due, as Run Once does, and
+    wait until trytond-cron has run it; return the seconds"""
+    started = time.monotonic()
+    since = len(layout.log.read_text().splitlines())
+    sql(uri, "UPDATE ir_cron SET next_call = NOW() AT TIME ZONE 'UTC' "
+        "WHERE method = 'stock.availability|repair' RETURNING id")
+    while not any('stock counter repaired' in line
+            for line in layout.log.read_text().splitlines()[since:]):
+        assert time.monotonic() - started < 150, "the cron did not repair"
+        time.sleep(1)
+    return time.monotonic() - started
 
 
 def reconcile(uri, *args):
@@ -792,4 +829,4 @@ def reconcile(uri, *args):
         env=dict(os.environ, TRYTOND_DATABASE_URI=uri),
         capture_output=True, text=True)
     assert result.returncode in {0, 1}, result.stderr
-    return result.stdout.splitlines()
+    return [json.loads(line) for line in result.stdout.splitlines()]

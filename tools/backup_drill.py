@@ -39,13 +39,31 @@ def parse_args():
     return parser.parse_args()
 
 
+def lock_stock(connection, attempts=100):
+    """Lock the moves and reservations in SHARE mode, then the counters;
+    the tables are locked one after the other, so a writer of both may
+    hold one and wait for the other: give way to it and try again"""
+    for attempt in range(attempts):
+        try:
+            # Rolled back with the transaction that it is set in
+            connection.execute("SET lock_timeout = '500ms'")
+            connection.execute(
+                'LOCK TABLE stock_move, stock_reservation IN SHARE MODE')
+            connection.execute(
+                'SELECT pg_advisory_xact_lock(%s, 0)', (COUNTER_LOCK,))
+        except (psycopg.errors.LockNotAvailable,
+                psycopg.errors.DeadlockDetected):
+            connection.rollback()
+            time.sleep(0.1 * (attempt % 5 + 1))
+        else:
+            return attempt
+    raise SystemExit("the stock tables stayed locked by their writers")
+
+
 def dump(uri, database, path):
     "Write the backup of database to path; return the seconds it held"
     with psycopg.connect(uri + database) as connection:
-        connection.execute(
-            'LOCK TABLE stock_move, stock_reservation IN SHARE MODE')
-        connection.execute(
-            'SELECT pg_advisory_xact_lock(%s, 0)', (COUNTER_LOCK,))
+        lock_stock(connection)
         snapshot, = connection.execute(
             'SELECT pg_export_snapshot()').fetchone()
         started = time.monotonic()
