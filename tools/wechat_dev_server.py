@@ -26,8 +26,8 @@ import threading
 
 from cryptography.hazmat.primitives import serialization
 
-from trytond.modules.omni_miniprogram.tests.fake_wechat import (
-    FakeWeChat,
+from trytond.modules.omni_miniprogram.tests.fake_wechat import FakeWeChat
+from trytond.modules.omni_miniprogram.tests.fake_wechatpay import (
     private_pem,
     rsa_key,
 )

@@ -12,7 +12,7 @@ from trytond.pyson import PYSONDecoder
 from trytond.tests.test_tryton import RouteTestCase
 
 from trytond.modules.omni_inventory_bridge.tests.tools import run
-from trytond.modules.omni_miniprogram.tests.fake_wechat import (
+from trytond.modules.omni_miniprogram.tests.fake_wechatpay import (
     rsa_verify,
 )
 from trytond.modules.omni_miniprogram.tests.tools import (

@@ -36,7 +36,8 @@ from trytond.modules.omni_miniprogram.exceptions import (
     WeChatError,
 )
 
-from .fake_wechat import FakeWeChat, private_pem, rsa_key, rsa_verify
+from .fake_wechat import FakeWeChat
+from .fake_wechatpay import private_pem, rsa_key, rsa_verify
 
 LOCAL_HOSTS = {'127.0.0.1', 'localhost'}
 _getaddrinfo = socket.getaddrinfo
