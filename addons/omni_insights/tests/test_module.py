@@ -12,10 +12,7 @@ from trytond.modules.company.tests import create_company
 from trytond.modules.omni_insights.exceptions import StatementError
 from trytond.modules.omni_insights.reconciliation import parse_trade_bill
 from trytond.modules.omni_insights.summary import other_days, whole_months
-from trytond.modules.omni_inventory_bridge.tests.tools import (
-    SaoWidgetsMixin,
-    StackMixin,
-)
+from trytond.modules.omni_inventory_bridge.tests.tools import SaoWidgetsMixin
 
 BILL = (Path(__file__).parent / 'wechat_trade_bill.csv').read_bytes()
 
@@ -31,8 +28,7 @@ def insert_line(id_, company, date, revenue, product=None):
                     Decimal(revenue)]]))
 
 
-class OmniInsightsTestCase(
-        StackMixin, SaoWidgetsMixin, ModuleTestCase):
+class OmniInsightsTestCase(SaoWidgetsMixin, ModuleTestCase):
     "Test Omni Insights module"
     module = 'omni_insights'
 

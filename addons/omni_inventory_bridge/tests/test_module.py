@@ -10,14 +10,10 @@ from trytond.transaction import Transaction
 from trytond.modules.company.tests import create_company, set_company
 from trytond.modules.omni_inventory_bridge.exceptions import ReservationError
 from trytond.modules.omni_inventory_bridge.stock import distance_km
-from trytond.modules.omni_inventory_bridge.tests.tools import (
-    SaoWidgetsMixin,
-    StackMixin,
-)
+from trytond.modules.omni_inventory_bridge.tests.tools import SaoWidgetsMixin
 
 
-class OmniInventoryBridgeTestCase(
-        StackMixin, SaoWidgetsMixin, ModuleTestCase):
+class OmniInventoryBridgeTestCase(SaoWidgetsMixin, ModuleTestCase):
     "Test Omni Inventory Bridge module"
     module = 'omni_inventory_bridge'
 

@@ -8,8 +8,7 @@ from trytond.transaction import Transaction
 
 class ReadyTestCase(RouteTestCase):
     "Readiness"
-    # The whole stack, whose cached database every test case shares
-    module = 'omni_insights'
+    module = 'omni_inventory_bridge'
 
     @classmethod
     def setUpDatabase(cls):
@@ -34,7 +33,7 @@ class ReadyTestCase(RouteTestCase):
         def set_state(state):
             with Transaction().start(DB_NAME, 0) as transaction:
                 Module = Pool().get('ir.module')
-                module, = Module.search([('name', '=', 'omni_insights')])
+                module, = Module.search([('name', '=', self.module)])
                 module.state = state
                 module.save()
                 transaction.commit()

@@ -12,9 +12,6 @@ from trytond import backend
 from trytond.pool import Pool
 from trytond.tests.test_tryton import (
     DB_NAME,
-    _DBTestCase,
-    activate_module,
-    drop_db,
     with_transaction,
 )
 from trytond.transaction import Transaction, TransactionError
@@ -104,19 +101,6 @@ def create_stock(context, name, quantities, **values):
         Inventory.confirm(inventories)
         return product.id, dict(zip(
                 map(int, locations), quantities.values(), strict=True))
-
-
-class StackMixin:
-    """Activate every Omni module for the test case, so that all test cases
-    and scenarios share one cached database instead of one per module"""
-    stack = 'omni_insights'
-
-    @classmethod
-    def setUpClass(cls):
-        # Skip _DBTestCase, which activates only cls.module
-        super(_DBTestCase, cls).setUpClass()
-        drop_db()
-        activate_module([cls.stack])
 
 
 SAO_JS = (Path(__file__).resolve().parents[3]

@@ -8,10 +8,7 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 
 from trytond.modules.company.tests import create_company, set_company
-from trytond.modules.omni_inventory_bridge.tests.tools import (
-    SaoWidgetsMixin,
-    StackMixin,
-)
+from trytond.modules.omni_inventory_bridge.tests.tools import SaoWidgetsMixin
 from trytond.modules.omni_member_hub.exceptions import (
     CouponError,
     MemberError,
@@ -21,8 +18,7 @@ from trytond.modules.omni_member_hub.exceptions import (
 from trytond.modules.omni_member_hub.party import normalize_mobile
 
 
-class OmniMemberHubTestCase(
-        StackMixin, SaoWidgetsMixin, ModuleTestCase):
+class OmniMemberHubTestCase(SaoWidgetsMixin, ModuleTestCase):
     "Test Omni Member Hub module"
     module = 'omni_member_hub'
 

@@ -16,7 +16,7 @@ from trytond.modules.omni_miniprogram.tests.fake_wechatpay import (
     rsa_verify,
 )
 from trytond.modules.omni_miniprogram.tests.tools import (
-    OrderTestMixin,
+    CheckoutTestMixin,
     check_response,
 )
 
@@ -25,43 +25,8 @@ def fen(amount):
     return int(Decimal(amount) * 100)
 
 
-class CheckoutTestCase(OrderTestMixin, RouteTestCase):
+class CheckoutTestCase(CheckoutTestMixin, RouteTestCase):
     "Test the mall's checkout, payments and orders"
-
-    def claim_coupon(self):
-        "Return the code of a new coupon number of the member"
-        def claim():
-            pool = Pool()
-            Coupon = pool.get('sale.promotion.coupon')
-            Party = pool.get('party.party')
-            return Coupon.claim(Party(self.member_id), self.coupon_id).number
-        return run({'company': self.company_id}, claim)
-
-    def assertInsightsRecorded(self, pool, sale, expected):
-        "The reports see the sale's lines by channel and revenue"
-        Line = pool.get('insights.line')
-        self.assertEqual(sorted(
-                (line.channel, line.revenue)
-                for line in Line.search([('order', '=', str(sale))])),
-            expected)
-        self.assertEqual(Line.reconcile(), [])
-        self.assertEqual(pool.get('insights.shipped').reconcile(), [])
-
-    def assertStatusFilter(self):
-        """Each status of GET /orders?status= lists the member's orders of
-        that status, as GET /orders shows them, a page at a time"""
-        response = self.request('GET', '/orders', self.token,
-            query_string={'per_page': 100})
-        orders = check_response(response, '/orders', 'get')['items']
-        self.assertTrue(orders)
-        for status in sorted({o['status'] for o in orders} | {'done'}):
-            expected = [o['id'] for o in orders if o['status'] == status]
-            response = self.request('GET', '/orders', self.token,
-                query_string={'status': status, 'per_page': 1, 'page': 1})
-            data = check_response(response, '/orders', 'get')
-            self.assertEqual(data['total'], len(expected), status)
-            self.assertEqual(
-                [o['id'] for o in data['items']], expected[:1], status)
 
     def test_pickup_checkout(self):
         "A pickup order with tier, pickup discount, coupon and points"
@@ -122,92 +87,6 @@ class CheckoutTestCase(OrderTestMixin, RouteTestCase):
                 ['confirmed'])
             self.assertEqual(Entry.balance(sale.party), balance - 1000)
         self.read(check)
-        self.assertStatusFilter()
-
-    def paid_order(self, cart, pay=True):
-        "Order the cart, pay it and return the order and its trade number"
-        response = self.order(cart)
-        data = check_response(response, '/orders', 'post')
-        self.assertEqual(response.status_code, 201, data)
-        out_trade_no = self.fake.out_trade_no(data['payment'])
-        if pay:
-            notification = self.fake.pay(out_trade_no, deliver=False)
-            self.assertEqual(self.notify(notification).status_code, 204)
-        return data['order'], out_trade_no
-
-    def get_order(self, order_id, token=None):
-        response = self.request(
-            'GET', '/orders/%s' % order_id, token or self.token)
-        return response, check_response(response, '/orders/{order}', 'get')
-
-    def delivery_cart(self, quantity=1, **values):
-        return dict({
-                'items': [{'product': self.tea_id, 'quantity': quantity}],
-                'fulfilment': 'delivery',
-                'address': {
-                    'name': "张伟", 'phone': '13800138000',
-                    'region': "浙江省杭州市", 'street': "文三路 90 号",
-                    'latitude': 30.28, 'longitude': 120.12}}, **values)
-
-    def test_delivery_cancel_refund(self):
-        "A paid delivery order cancelled before it ships is refunded"
-        before = self.figures(1)
-        code = self.claim_coupon()
-        order, out_trade_no = self.paid_order(
-            self.delivery_cart(coupon=code, points=500))
-        _, order = self.get_order(order['id'])
-        self.assertEqual(order['status'], 'paid')
-        self.assertIn("文三路 90 号", order['address'])
-        # 285 at gold, coupon -20, 500 points -5
-        self.assertEqual(order['totals']['total'], '260.00')
-        self.assertTrue(order['can_cancel'])
-
-        def paid(pool):
-            Sale = pool.get('sale.sale')
-            Entry = pool.get('member.points.entry')
-            sale = Sale(order['id'])
-            self.assertEqual(sale.state, 'processing')
-            self.assertEqual(
-                [i.state for i in sale.invoices], ['paid'])
-            self.assertEqual(
-                [r.state for r in Sale.pickup_reservations([sale])],
-                ['confirmed'])
-            self.assertInsightsRecorded(
-                pool, sale, [
-                    # the tea at gold less the coupon, and 500 points
-                    ('mall_delivery', Decimal(-5)),
-                    ('mall_delivery', Decimal(265)),
-                    ])
-            return Entry.balance(sale.party)
-        balance = self.read(paid)
-
-        response = self.request(
-            'POST', '/orders/%s/cancel' % order['id'], self.token)
-        order = check_response(response, '/orders/{order}/cancel', 'post')
-        self.assertEqual(order['status'], 'refunding')
-        refund, = self.fake.refunds.values()
-        self.assertEqual(refund['amount']['refund'], 26000)
-        notification = self.fake.refund_succeeded(
-            refund['out_refund_no'], deliver=False)
-        self.assertEqual(self.notify(notification).status_code, 204)
-        self.assertEqual(self.notify(notification).status_code, 204)
-        _, order = self.get_order(order['id'])
-        self.assertEqual(order['status'], 'refunded')
-        self.assertFalse(order['can_cancel'])
-        self.assertEqual(self.figures(1), before)
-
-        def refunded(pool):
-            Entry = pool.get('member.points.entry')
-            Number = pool.get('sale.promotion.coupon.number')
-            Party = pool.get('party.party')
-            number = Number.find(code)
-            self.assertIsNone(number.redemption)
-            self.assertInsightsRecorded(
-                pool, pool.get('sale.sale')(order['id']), [])
-            # the 500 points come back and the 260 earned go
-            self.assertEqual(
-                Entry.balance(Party(self.member_id)), balance + 500 - 260)
-        self.read(refunded)
         self.assertStatusFilter()
 
     def test_refund_refused(self):
@@ -550,57 +429,6 @@ class CheckoutTestCase(OrderTestMixin, RouteTestCase):
         response = self.request('GET', '/me/coupons', self.token)
         item, = [i for i in response.json['items'] if i['number'] == number]
         self.assertEqual(item['store'], {'id': store_id, 'name': store})
-
-    def test_pay_endless_aisle_order(self):
-        "An order a store took for the member is paid in the mall"
-        def take_order(pool):
-            Line = pool.get('sale.line')
-            Location = pool.get('stock.location')
-            Party = pool.get('party.party')
-            Sale = pool.get('sale.sale')
-            member = Party(self.member_id)
-            store, source = Location.browse(self.store_ids)
-            address = pool.get('party.address')(party=member, street="1")
-            address.save()
-            sale = Sale(
-                company=self.company_id, party=member, credited_store=store,
-                warehouse=source, shipment_address=address,
-                invoice_address=address)
-            sale.lines = [Line(
-                    type='line', product=self.tea_id, quantity=1,
-                    unit=pool.get('product.product')(self.tea_id).sale_uom,
-                    unit_price=Decimal(300))]
-            sale.save()
-            Sale.quote([sale])
-            return sale.id
-        sale_id = run({'company': self.company_id},
-            lambda: take_order(Pool()))
-        _, order = self.get_order(sale_id)
-        self.assertEqual(order['status'], 'awaiting_payment')
-        self.assertTrue(order['can_pay'])
-        self.assertEqual(self.get_order(sale_id, self.other_token)[0]
-            .status_code, 404)
-
-        response = self.request(
-            'POST', '/orders/%s/pay' % sale_id, self.token)
-        data = check_response(response, '/orders/{order}/pay', 'post')
-        out_trade_no = self.fake.out_trade_no(data['payment'])
-        self.assertEqual(
-            self.fake.orders[out_trade_no]['amount']['total'], 30000)
-        self.assertEqual(
-            self.notify(self.fake.pay(out_trade_no, deliver=False))
-            .status_code, 204)
-        _, order = self.get_order(sale_id)
-        self.assertEqual(order['status'], 'paid')
-
-        def check(pool):
-            sale = pool.get('sale.sale')(sale_id)
-            self.assertEqual(sale.state, 'processing')
-            self.assertEqual([i.state for i in sale.invoices], ['paid'])
-            self.assertEqual(sale.credited_store.id, self.store_ids[0])
-            self.assertInsightsRecorded(
-                pool, sale, [('endless_aisle', Decimal(300))])
-        self.read(check)
 
     def test_prepay_refused(self):
         "WeChat Pay refusing the prepay leaves no order and no hold"

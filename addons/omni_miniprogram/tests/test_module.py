@@ -3,14 +3,10 @@
 
 from trytond.tests.test_tryton import ModuleTestCase
 
-from trytond.modules.omni_inventory_bridge.tests.tools import (
-    SaoWidgetsMixin,
-    StackMixin,
-)
+from trytond.modules.omni_inventory_bridge.tests.tools import SaoWidgetsMixin
 
 
-class OmniMiniprogramTestCase(
-        StackMixin, SaoWidgetsMixin, ModuleTestCase):
+class OmniMiniprogramTestCase(SaoWidgetsMixin, ModuleTestCase):
     "Test Omni Mini-Program module"
     module = 'omni_miniprogram'
 

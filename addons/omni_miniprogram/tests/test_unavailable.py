@@ -11,8 +11,7 @@ from trytond.modules.omni_miniprogram.tests.tools import PREFIX
 
 class UnavailableTestCase(RouteTestCase):
     "Database unavailable"
-    # The whole stack, whose cached database every test case shares
-    module = 'omni_insights'
+    module = 'omni_miniprogram'
 
     @classmethod
     def setUpDatabase(cls):

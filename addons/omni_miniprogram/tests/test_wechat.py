@@ -56,9 +56,8 @@ class WeChatTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # The whole stack, whose cached database every test case shares
         drop_db()
-        activate_module('omni_insights')
+        activate_module('omni_miniprogram')
         guard = patch('socket.getaddrinfo', local_only)
         guard.start()
         cls.addClassCleanup(guard.stop)

@@ -200,8 +200,7 @@ def create_mall(company, teas, member):
 class MallTestMixin:
     """Set up a shop with the member 张伟, a guest and a tea in two stores,
     for a RouteTestCase"""
-    # The whole stack, whose cached database every test case shares
-    module = 'omni_insights'
+    module = 'omni_miniprogram'
 
     @classmethod
     def setUpClass(cls):
@@ -331,3 +330,58 @@ class OrderTestMixin(MallTestMixin):
     def run_cron(self, func):
         "Run func as the scheduler runs a cron and return its result"
         return run({'company': self.company_id}, lambda: func(Pool()))
+
+
+class CheckoutTestMixin(OrderTestMixin):
+    """The mall where the members check out and pay with WeChat Pay, for a
+    RouteTestCase"""
+
+    def claim_coupon(self):
+        "Return the code of a new coupon number of the member"
+        def claim():
+            pool = Pool()
+            Coupon = pool.get('sale.promotion.coupon')
+            Party = pool.get('party.party')
+            return Coupon.claim(Party(self.member_id), self.coupon_id).number
+        return run({'company': self.company_id}, claim)
+
+    def assertStatusFilter(self):
+        """Each status of GET /orders?status= lists the member's orders of
+        that status, as GET /orders shows them, a page at a time"""
+        response = self.request('GET', '/orders', self.token,
+            query_string={'per_page': 100})
+        orders = check_response(response, '/orders', 'get')['items']
+        self.assertTrue(orders)
+        for status in sorted({o['status'] for o in orders} | {'done'}):
+            expected = [o['id'] for o in orders if o['status'] == status]
+            response = self.request('GET', '/orders', self.token,
+                query_string={'status': status, 'per_page': 1, 'page': 1})
+            data = check_response(response, '/orders', 'get')
+            self.assertEqual(data['total'], len(expected), status)
+            self.assertEqual(
+                [o['id'] for o in data['items']], expected[:1], status)
+
+    def paid_order(self, cart, pay=True):
+        "Order the cart, pay it and return the order and its trade number"
+        response = self.order(cart)
+        data = check_response(response, '/orders', 'post')
+        self.assertEqual(response.status_code, 201, data)
+        out_trade_no = self.fake.out_trade_no(data['payment'])
+        if pay:
+            notification = self.fake.pay(out_trade_no, deliver=False)
+            self.assertEqual(self.notify(notification).status_code, 204)
+        return data['order'], out_trade_no
+
+    def get_order(self, order_id, token=None):
+        response = self.request(
+            'GET', '/orders/%s' % order_id, token or self.token)
+        return response, check_response(response, '/orders/{order}', 'get')
+
+    def delivery_cart(self, quantity=1, **values):
+        return dict({
+                'items': [{'product': self.tea_id, 'quantity': quantity}],
+                'fulfilment': 'delivery',
+                'address': {
+                    'name': "张伟", 'phone': '13800138000',
+                    'region': "浙江省杭州市", 'street': "文三路 90 号",
+                    'latitude': 30.28, 'longitude': 120.12}}, **values)

@@ -3,14 +3,10 @@
 
 from trytond.tests.test_tryton import ModuleTestCase
 
-from trytond.modules.omni_inventory_bridge.tests.tools import (
-    SaoWidgetsMixin,
-    StackMixin,
-)
+from trytond.modules.omni_inventory_bridge.tests.tools import SaoWidgetsMixin
 
 
-class OmniO2oPickupTestCase(
-        StackMixin, SaoWidgetsMixin, ModuleTestCase):
+class OmniO2oPickupTestCase(SaoWidgetsMixin, ModuleTestCase):
     "Test Omni O2O Pickup module"
     module = 'omni_o2o_pickup'
 

@@ -10,8 +10,7 @@ from trytond.tests.test_tryton import DB_NAME, RouteTestCase
 
 class PickupRouteTestCase(RouteTestCase):
     "Pickup routes"
-    # The whole stack, whose cached database every test case shares
-    module = 'omni_insights'
+    module = 'omni_o2o_pickup'
 
     @classmethod
     def setUpDatabase(cls):
