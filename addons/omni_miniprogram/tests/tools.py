@@ -6,18 +6,23 @@ import datetime
 import io
 import json
 import secrets
+import socket
+import traceback
 from decimal import Decimal
+from unittest.mock import patch
 from urllib.parse import urlsplit
 
 from PIL import Image, ImageDraw
+from trytond.exceptions import UserError
 from trytond.pool import Pool
-from trytond.tests.test_tryton import DB_NAME
+from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
 from trytond.transaction import Transaction
 
 from trytond.modules.account.tests import create_chart, get_fiscalyear
 from trytond.modules.account_invoice.tests import set_invoice_sequences
 from trytond.modules.company.tests import create_company, set_company
 from trytond.modules.omni_inventory_bridge.tests.tools import retrying, run
+from trytond.modules.omni_miniprogram import wechat
 from trytond.modules.omni_miniprogram.api import OPENAPI, validate
 from trytond.modules.omni_miniprogram.tests.fake_wechat import FakeWeChat
 
@@ -385,3 +390,65 @@ class CheckoutTestMixin(OrderTestMixin):
                     'name': "张伟", 'phone': '13800138000',
                     'region': "浙江省杭州市", 'street': "文三路 90 号",
                     'latitude': 30.28, 'longitude': 120.12}}, **values)
+
+
+LOCAL_HOSTS = {'127.0.0.1', 'localhost'}
+_getaddrinfo = socket.getaddrinfo
+
+
+def local_only(host, *args, **kwargs):
+    "No test reaches the internet"
+    if host not in LOCAL_HOSTS:
+        raise AssertionError("test tried to reach %s" % host)
+    return _getaddrinfo(host, *args, **kwargs)
+
+
+class WeChatTestMixin:
+    """The real wechatpy and wechatpayv3 against a fake WeChat of each
+    test's own; nothing else is reachable"""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        drop_db()
+        activate_module('omni_miniprogram')
+        guard = patch('socket.getaddrinfo', local_only)
+        guard.start()
+        cls.addClassCleanup(guard.stop)
+
+    def setUp(self):
+        super().setUp()
+        self.fake = FakeWeChat().__enter__()
+        self.addCleanup(self.fake.__exit__, None, None, None)
+
+    def create_shop(self, **values):
+        Shop = Pool().get('web.shop')
+        company = create_company()
+        # A name of its own: on SQLite in memory a test's shop has been seen
+        # to outlive its rolled back transaction in the full run
+        shop = Shop(
+            name="Mall %s" % secrets.token_hex(4), company=company,
+            currency=company.currency,
+            **dict(self.fake.shop_values(), **values))
+        shop.save()
+        return shop
+
+    def prepay(self, shop, out_trade_no, amount=2500, openid='o-buyer'):
+        self.fake.add_login('code-%s' % out_trade_no, openid)
+        return wechat.jsapi_prepay(
+            shop, out_trade_no, "西湖龙井 250g", amount, openid,
+            'https://mall.example.com/notify/pay',
+            datetime.datetime.utcnow() + datetime.timedelta(minutes=15))
+
+    def assert_only_fake(self):
+        self.assertTrue(self.fake.requests)
+        for request in self.fake.requests:
+            self.assertIsNotNone(self.fake.route(
+                    request.method, request.path), request)
+
+    @staticmethod
+    def error_text(error):
+        text = ''.join(traceback.format_exception(error)) + repr(error)
+        if isinstance(error, UserError):
+            text += str(error.message) + str(error.description)
+        return text
