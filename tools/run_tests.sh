@@ -28,10 +28,11 @@ with_backend() {
     TRYTOND_DATABASE_URI=$uri DB_CACHE=$cache_root/$backend-$hash "$@"
 }
 
-# The mini-program's tests (jest, offline against recorded responses)
-echo "=== mini-program ==="
-(cd miniprogram && npx jest --ci)
-jest_rc=$?
+logs=$(mktemp -d /tmp/omni-tests.XXXXXX)
+# The mini-program's tests (jest, offline against recorded responses),
+# while the cached databases are built
+(cd miniprogram && npx jest --ci) > "$logs/jest" 2>&1 &
+jest=$!
 
 # Build both backends' cached databases at once: each build uses one core
 mkdir -p "$cache_root"
@@ -46,9 +47,13 @@ pg_build=$?
 wait $sqlite_build
 sqlite_build=$?
 
+wait $jest
+jest_rc=$?
+echo "=== mini-program ==="
+cat "$logs/jest"
+
 # Both legs at once: each one's workers wait on the database and on their
 # last long test file, and the other leg's workers fill those gaps
-logs=$(mktemp -d /tmp/omni-tests.XXXXXX)
 run_leg() {
     local backend=$1 uri=$2 build_rc=$3
     if [ "$build_rc" != 0 ]; then
