@@ -1,7 +1,8 @@
 # This file is part of Omni Retail.  The COPYRIGHT file at the top level of
 # this repository contains the full copyright notices and license terms.
 """What the tests of the mall API share: a mini-program shop with a member,
-a guest and a catalog, called over HTTP as the mini-program calls it."""
+a guest and a catalog, called over HTTP as the mini-program calls it; and
+what the WeChat cases share: a fake WeChat of each test's own."""
 import datetime
 import io
 import json
