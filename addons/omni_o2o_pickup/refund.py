@@ -6,14 +6,16 @@ and the payments that came after the stock was gone in the mall"""
 import datetime
 from decimal import Decimal
 
-from trytond import backend
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.pyson import Eval
 
+from trytond.modules.omni_member_hub.model import FormerTableMixin
 
-class SaleRefund(Workflow, ModelSQL, ModelView):
+
+class SaleRefund(FormerTableMixin, Workflow, ModelSQL, ModelView):
     "Sale Refund"
     __name__ = 'sale.refund'
+    _former_table = 'sale_pickup_refund'
 
     sale = fields.Many2One(
         'sale.sale', "Sale", required=True, readonly=True,
@@ -36,13 +38,6 @@ class SaleRefund(Workflow, ModelSQL, ModelView):
             ], "State", required=True, readonly=True, sort=False)
     date = fields.DateTime("Refunded at", readonly=True)
     error = fields.Text("Error", readonly=True)
-
-
-    @classmethod
-    def __register__(cls, module):
-        # Migration from the first release: named for what it is
-        backend.TableHandler.table_rename('sale_pickup_refund', cls._table)
-        super().__register__(module)
 
     @classmethod
     def __setup__(cls):
@@ -115,18 +110,12 @@ class SaleRefund(Workflow, ModelSQL, ModelView):
         pass
 
 
-class SaleRefundLine(ModelSQL):
+class SaleRefundLine(FormerTableMixin, ModelSQL):
     "Sale Refund - Sale Line"
     __name__ = 'sale.refund-sale.line'
+    _former_table = 'sale_pickup_refund-sale_line'
 
     refund = fields.Many2One(
         'sale.refund', "Refund", required=True, ondelete='CASCADE')
     line = fields.Many2One(
         'sale.line', "Line", required=True, ondelete='RESTRICT')
-
-    @classmethod
-    def __register__(cls, module):
-        # Migration from the first release: named for what it is
-        backend.TableHandler.table_rename(
-            'sale_pickup_refund-sale_line', cls._table)
-        super().__register__(module)
