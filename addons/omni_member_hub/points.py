@@ -237,6 +237,13 @@ class PointsEntry(AppendOnlyMixin, ModelSQL, ModelView):
         return list(cursor)
 
     @classmethod
+    def points_of(cls, origin):
+        "Return the points that the entries of origin add up to"
+        return sum(e.points for e in cls.search([
+                    ('origin', '=', str(origin)),
+                    ]))
+
+    @classmethod
     def _active(cls, origin, types):
         "Return the entries of origin of types that are not reversed"
         reversing = cls.search([

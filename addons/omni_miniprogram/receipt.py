@@ -31,7 +31,6 @@ def receipt_data(pool, sale):
     discount = -sum(
         (line.amount for line in sale.lines if line.is_coupon_discount),
         Decimal(0))
-    entries = Entry.search([('origin', '=', str(sale))])
     return {
         'number': sale.number,
         'date': sale.date.isoformat(),
@@ -49,7 +48,7 @@ def receipt_data(pool, sale):
                 'method': p.method.name,
                 'amount': money(p.amount),
                 } for p in sale.payments],
-        'points_earned': sum(e.points for e in entries),
+        'points_earned': Entry.points_of(sale),
         }
 
 

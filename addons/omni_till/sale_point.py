@@ -381,14 +381,13 @@ class POSSale(TillKeyMixin, metaclass=PoolMeta):
                 str(line): quantity for line, quantity in
                 sale.quantities_to_return().items() if quantity > 0} or None
         if sale.state in {'done', 'posted'}:
-            entries = Entry.search([('origin', '=', str(sale))])
             qr_text = receipt_text(sale.number, sale.receipt_url)
             state['receipt'] = {
                 'store': sale.point.store.rec_name
                 if sale.point.store else None,
                 'point': sale.point.rec_name,
                 'clerk': (sale.employee or sale.create_uid).rec_name,
-                'points_earned': sum(e.points for e in entries),
+                'points_earned': Entry.points_of(sale),
                 'qr_text': qr_text,
                 'qr': segno.make(qr_text, micro=False).svg_inline(
                     scale=3, border=2),
