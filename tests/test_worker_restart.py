@@ -5,17 +5,15 @@ PostgreSQL restarts: tools/queue_worker.py exits on its lost connection and
 the supervisor starts it again (trytond-worker stays alive and idle)."""
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import psycopg
 import pytest
-from test_faults import copy_database, restart_postgresql
+from test_faults import cluster, copy_database, restart_postgresql  # noqa: F401
 from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
 
 URI = os.environ.get('TRYTOND_DATABASE_URI', '')
@@ -61,14 +59,10 @@ def wait_done(uri, task_id, log, timeout=30):
         "task %s not run:\n%s" % (task_id, log.read_text()[-3000:]))
 
 
-def test_worker_after_restart():
+def test_worker_after_restart(cluster):  # noqa: F811
     "A task queued after PostgreSQL restarted is run"
-    folder = Path(tempfile.mkdtemp(prefix='omni-worker-'))
-    pg_dir = folder / 'pg'
-    uri = subprocess.run(
-        [str(ROOT / 'tools' / 'pg_cluster.sh'), 'start', str(pg_dir)],
-        check=True, capture_output=True, text=True).stdout.strip()
-    log = folder / 'supervise.log'
+    pg_dir, uri = cluster
+    log = pg_dir.parent / 'supervise.log'
     process = None
     try:
         activate_module('res')
@@ -104,7 +98,3 @@ def test_worker_after_restart():
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(10)
-        subprocess.run(
-            [str(ROOT / 'tools' / 'pg_cluster.sh'), 'stop', str(pg_dir)],
-            check=False)
-        shutil.rmtree(folder, ignore_errors=True)
