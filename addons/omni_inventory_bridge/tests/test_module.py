@@ -9,6 +9,7 @@ from trytond.transaction import Transaction
 
 from trytond.modules.company.tests import create_company, set_company
 from trytond.modules.omni_inventory_bridge.exceptions import ReservationError
+from trytond.modules.omni_inventory_bridge.ir import TASK_LOCK
 from trytond.modules.omni_inventory_bridge.stock import distance_km
 from trytond.modules.omni_inventory_bridge.tests.tools import SaoWidgetsMixin
 
@@ -98,8 +99,8 @@ class OmniInventoryBridgeTestCase(SaoWidgetsMixin, ModuleTestCase):
             else:
                 # A worker still runs the task running
                 lock = database.get_connection(autocommit=True)
-                lock.cursor().execute('SELECT pg_advisory_lock(7302, %s)',
-                    (ids[2],))
+                lock.cursor().execute('SELECT pg_advisory_lock(%s, %s)',
+                    (TASK_LOCK, ids[2]))
             Queue.write(Queue.browse(finished), {
                     'dequeued_at': datetime.datetime.now(),
                     'finished_at': datetime.datetime.now(),
@@ -109,7 +110,8 @@ class OmniInventoryBridgeTestCase(SaoWidgetsMixin, ModuleTestCase):
             finally:
                 if lock is not None:
                     lock.cursor().execute(
-                        "SELECT pg_advisory_unlock(7302, %s)", (ids[2],))
+                        'SELECT pg_advisory_unlock(%s, %s)',
+                        (TASK_LOCK, ids[2]))
                     database.put_connection(lock)
             lost_task, copied_task, running_task, failed_task = (
                 Queue.browse(ids))
