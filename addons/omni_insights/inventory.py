@@ -79,8 +79,6 @@ def sql_date(value):
     return value
 
 
-
-
 class Shipped(FormerTableMixin, RecordedMixin, ModelSQL):
     """Insights Shipped Goods
 

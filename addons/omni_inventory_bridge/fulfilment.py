@@ -9,8 +9,6 @@ from .stock import distance_km
 PLAN_ATTEMPTS = 3
 
 
-
-
 class Reservation(metaclass=PoolMeta):
     __name__ = 'stock.reservation'
 

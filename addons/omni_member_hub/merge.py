@@ -51,7 +51,6 @@ class MemberMerge(FormerTableMixin, ModelSQL, ModelView):
         cls._order.insert(0, ('merged_at', 'DESC'))
 
 
-
 class Replace(metaclass=PoolMeta):
     __name__ = 'party.replace'
 

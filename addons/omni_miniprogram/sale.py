@@ -51,8 +51,6 @@ PRICED_SALE = contextvars.ContextVar('priced_sale', default=None)
 MAGIC_FIELDS = {'id', 'create_uid', 'create_date', 'write_uid', 'write_date'}
 
 
-
-
 class Sale(MallStatusMixin, metaclass=PoolMeta):
     __name__ = 'sale.sale'
 
