@@ -92,7 +92,6 @@ class DashboardTestCase(RouteTestCase):
             auth=auth)
         self.assertEqual(status, 401)
 
-
     def test_cards_live_charts_cached(self):
         """A reservation shows in the cards at the next request while the
         charts are those computed at the time they show"""

@@ -147,7 +147,6 @@ class OmniMemberHubTestCase(SaoWidgetsMixin, ModuleTestCase):
             second = Redemption.redeem(number, member, 'pos')
             self.assertEqual(Number(number.id).redemption, second)
 
-
     @with_transaction()
     def test_points_ledger(self):
         "Redeem takes the oldest-expiring points; the balance stays >= 0"

@@ -350,7 +350,6 @@ class CheckoutTestCase(CheckoutTestMixin, RouteTestCase):
         self.assertEqual(self.get_order(order['id'])[1]['status'], 'paid')
         self.request('POST', '/orders/%s/cancel' % order['id'], self.token)
 
-
     def test_ready_subscribe_message(self):
         "The member who accepted is told by WeChat that the order is ready"
         self.fake.add_template(
