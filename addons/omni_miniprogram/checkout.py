@@ -8,7 +8,7 @@ from trytond.transaction import Transaction
 
 from trytond.modules.omni_inventory_bridge.exceptions import ReservationError
 from trytond.modules.omni_member_hub.exceptions import CouponError, PointsError
-from trytond.modules.omni_o2o_pickup.sale import LIVE_STATES
+from trytond.modules.omni_o2o_pickup.pickup_code import LIVE_STATES
 
 from . import catalog, wechat
 from .api import ApiError, route
