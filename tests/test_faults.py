@@ -83,6 +83,9 @@ class Stats:
         self.counts = Counter()
         self.statuses = Counter()
         self.errors = []
+        # Tryton's own JSON-RPC answers 503 in HTML, which sao retries,
+        # when PostgreSQL drops its connection: (url, sent, received)
+        self.dropped = []
         self.successes = []
 
     def add(self, name, count=1):
@@ -115,7 +118,11 @@ class Stats:
                 with self.lock:
                     self.statuses[response.status_code] += 1
                     # A 503 busy is to retry; anything else is a bug
-                    if response.status_code >= 500 and not (
+                    if response.status_code == 503 and url.endswith(
+                            '/rpc/') and 'connection is lost' in (
+                            response.text):
+                        self.dropped.append((url, sent, time.monotonic()))
+                    elif response.status_code >= 500 and not (
                             response.status_code == 503
                             and response.headers.get(
                                 'Content-Type', '').startswith(
@@ -629,6 +636,7 @@ def test_cache_across_workers(fake, chain, layout):
         change()
         agree_within(layout, read, after, 5)
     assert not stats.errors, stats.errors
+    assert not stats.dropped, stats.dropped
 
 
 def till(rpc, chain, stats, sold):
@@ -695,6 +703,7 @@ def test_faults(cluster, fake, chain, layout):
         faults['restart'] = time.monotonic()
         faults['restart_seconds'] = faults['restart'] - started
         faults['ready'] = layout.ready()
+        faults['down'] = (started, time.monotonic())
 
     # One after the other: each phone code is used once, and a binding
     # that the database refused under contention would need a new one
@@ -712,6 +721,7 @@ def test_faults(cluster, fake, chain, layout):
     recovery = (min(after) - faults['restart']) if after else None
     print(f"load {load_seconds:.1f} s: {dict(stats.counts)}, "
         f"statuses {dict(stats.statuses)}, "
+        f"{len(stats.dropped)} RPC answered 503 while PostgreSQL was down, "
         f"PostgreSQL restart {faults['restart_seconds']:.1f} s, "
         f"ready {faults['ready']:.1f} s after it, "
         f"first success {recovery:.2f} s after it, "
@@ -721,6 +731,11 @@ def test_faults(cluster, fake, chain, layout):
     assert faults['drill'].returncode == 0, (
         faults['drill'].stdout, faults['drill'].stderr)
     assert not stats.errors, stats.errors
+    # A connection is lost only while PostgreSQL restarts
+    down_from, down_until = faults['down']
+    assert all(sent < down_until and received > down_from
+        for _, sent, received in stats.dropped), (faults['down'],
+        stats.dropped)
     assert stats.counts['failed'] == 0
     check(uri, mall, pos_sold, layout)
     check_restored(uri, mall)
